@@ -1,0 +1,18 @@
+"""Entry point of the admin function: VPC-internal ingress only, never on the public load
+balancer (functions/catalogue.yaml)."""
+
+import functions_framework
+from flask import Request, Response
+
+from functions.admin.routes import api
+from shared import log
+from shared.config import get_config
+from shared.web.openapi import serve_own_document
+
+log.configure(get_config().log_level)
+serve_own_document(api, "/api/admin/", "Halo Bestie control center API")
+
+
+@functions_framework.http
+def admin(request: Request) -> Response:
+    return api(request)

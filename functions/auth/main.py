@@ -1,0 +1,21 @@
+"""Entry point of the auth function (Cloud Run functions, functions-framework).
+
+Module level runs once per cold start: logging and the route table. Clients (database,
+Valkey, Firebase) are created lazily on first use.
+"""
+
+import functions_framework
+from flask import Request, Response
+
+from functions.auth.routes import api
+from shared import log
+from shared.config import get_config
+from shared.web.openapi import serve_public_documents
+
+log.configure(get_config().log_level)
+serve_public_documents(api)
+
+
+@functions_framework.http
+def auth(request: Request) -> Response:
+    return api(request)

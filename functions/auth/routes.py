@@ -1,0 +1,96 @@
+"""Auth routes: client profiles and registration, mitra phone login, public app config."""
+
+from __future__ import annotations
+
+from shared.domain import accounts, settings
+from shared.identity.firebase import FirebaseUser
+from shared.identity.policies import CLIENT, FIREBASE_SIGNED_IN, MITRA, OPEN, ClientCaller, MitraCaller
+from shared.schemas.accounts import (
+    AnonymityOut,
+    ClientProfileOut,
+    DisplayNameIn,
+    MitraProfileOut,
+    PublicConfigOut,
+)
+from shared.web import Api, Call, Reply
+
+api = Api("auth", title="Halo Bestie identity")
+
+
+@api.get("/api/shared/config", auth=OPEN, response=PublicConfigOut)
+def public_config(call: Call[None]) -> PublicConfigOut:
+    """Settings the apps need before sign-in."""
+    current = settings.current()
+    return PublicConfigOut(
+        heartbeat_interval_s=current.heartbeat_interval_s,
+        heartbeat_timeout_s=current.heartbeat_timeout_s,
+        search_window_s=current.search_window_s,
+        trial_sessions=current.trial_sessions,
+        anonymity=AnonymityOut(**current.anonymity.model_dump()),
+    )
+
+
+@api.post(
+    "/api/client/auth/register",
+    auth=FIREBASE_SIGNED_IN,
+    body=DisplayNameIn,
+    response=ClientProfileOut,
+    status=201,
+    errors=("conflict", "suspended"),
+)
+def register(call: Call[DisplayNameIn]) -> Reply:
+    """Create the client profile (anonymous allowed); 200 when it already exists."""
+    user: FirebaseUser = call.caller
+    client, created = accounts.register_client(user, call.body.display_name)
+    return Reply(ClientProfileOut.of(client), status=201 if created else 200)
+
+
+@api.get(
+    "/api/client/auth/me",
+    auth=CLIENT,
+    response=ClientProfileOut,
+    errors=("registration_required", "suspended"),
+)
+def client_me(call: Call[None]) -> ClientProfileOut:
+    """The caller's client profile."""
+    caller: ClientCaller = call.caller
+    return ClientProfileOut.of(caller.client)
+
+
+@api.patch("/api/client/auth/me", auth=CLIENT, body=DisplayNameIn, response=ClientProfileOut)
+def rename(call: Call[DisplayNameIn]) -> ClientProfileOut:
+    """Change the display name."""
+    caller: ClientCaller = call.caller
+    return ClientProfileOut.of(accounts.rename_client(caller.client, call.body.display_name))
+
+
+@api.post("/api/client/auth/link", auth=CLIENT, response=ClientProfileOut, errors=("conflict",))
+def link(call: Call[None]) -> ClientProfileOut:
+    """Record that the anonymous account was linked to Google, Apple or phone."""
+    caller: ClientCaller = call.caller
+    return ClientProfileOut.of(accounts.link_client(caller.client, caller.user))
+
+
+@api.post(
+    "/api/mitra/auth/login",
+    auth=FIREBASE_SIGNED_IN,
+    response=MitraProfileOut,
+    errors=("not_a_mitra", "suspended"),
+)
+def mitra_login(call: Call[None]) -> MitraProfileOut:
+    """Link a phone-OTP Firebase user to the mitra with that phone number."""
+    return MitraProfileOut.of(accounts.login_mitra(call.caller))
+
+
+@api.get("/api/mitra/auth/me", auth=MITRA, response=MitraProfileOut)
+def mitra_me(call: Call[None]) -> MitraProfileOut:
+    """The caller's mitra profile."""
+    caller: MitraCaller = call.caller
+    return MitraProfileOut.of(caller.mitra)
+
+
+@api.post("/api/mitra/auth/logout", auth=MITRA, status=204)
+def mitra_logout(call: Call[None]) -> None:
+    """Go offline (reason `logout`)."""
+    caller: MitraCaller = call.caller
+    accounts.logout_mitra(caller.mitra)

@@ -1,0 +1,15 @@
+"""Entry point of the payments function (Cloud Run functions, functions-framework)."""
+
+import functions_framework
+from flask import Request, Response
+
+from functions.payments.routes import api
+from shared import log
+from shared.config import get_config
+
+log.configure(get_config().log_level)
+
+
+@functions_framework.http
+def payments(request: Request) -> Response:
+    return api(request)

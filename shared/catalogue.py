@@ -1,0 +1,94 @@
+"""The function catalogue (functions/catalogue.yaml) as typed entries, with defaults merged
+the same way Terraform merges them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+CATALOGUE_PATH = Path(__file__).resolve().parent.parent / "functions" / "catalogue.yaml"
+
+
+@dataclass(frozen=True, slots=True)
+class Sizing:
+    memory: str
+    cpu: str
+    min_instances: int
+    max_instances: int
+    concurrency: int
+    threads: int
+    timeout_s: int
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionEntry:
+    name: str
+    source: str
+    entry_point: str
+    trigger: str | dict[str, Any]
+    ingress: str
+    paths: tuple[str, ...]
+    sizing: Sizing
+    db_pool: dict[str, int]
+
+    @property
+    def is_http(self) -> bool:
+        return self.trigger == "http"
+
+    def owns(self, path: str) -> bool:
+        """True if this function owns the URL path, by the URL map's prefix rules."""
+        for prefix in self.paths:
+            if prefix.endswith("/"):
+                if path.startswith(prefix):
+                    return True
+            elif path == prefix or path.startswith(prefix + "/"):
+                return True
+        return False
+
+
+@dataclass(frozen=True, slots=True)
+class Catalogue:
+    runtime: str
+    functions: tuple[FunctionEntry, ...]
+
+    def http_functions(self, ingress: str | None = None) -> list[FunctionEntry]:
+        return [
+            f for f in self.functions if f.is_http and (ingress is None or f.ingress == ingress)
+        ]
+
+    def owner_of(self, path: str, ingress: str) -> FunctionEntry | None:
+        for entry in self.http_functions(ingress):
+            if entry.owns(path):
+                return entry
+        return None
+
+    def __getitem__(self, name: str) -> FunctionEntry:
+        for entry in self.functions:
+            if entry.name == name:
+                return entry
+        raise KeyError(f"no function {name!r} in the catalogue")
+
+
+@cache
+def load_catalogue(path: Path = CATALOGUE_PATH) -> Catalogue:
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    defaults = raw["defaults"]
+    entries = []
+    for name, spec in raw["functions"].items():
+        entries.append(
+            FunctionEntry(
+                name=name,
+                source=spec.get("source", name),
+                entry_point=spec["entry_point"],
+                trigger=spec["trigger"],
+                ingress=spec["ingress"],
+                paths=tuple(spec.get("paths", [])),
+                sizing=Sizing(**{**defaults["sizing"], **spec.get("sizing", {})}),
+                db_pool={**defaults["db_pool"], **spec.get("db_pool", {})},
+            )
+        )
+    return Catalogue(runtime=defaults["runtime"], functions=tuple(entries))

@@ -1,0 +1,121 @@
+"""Operator-editable product settings: versioned in PostgreSQL, read everywhere through a
+short in-process cache backed by a Valkey copy, so hot paths normally touch neither
+PostgreSQL nor (within the cache window) Valkey.
+
+Staleness is bounded: a change made in the control center is seen by every instance within
+`SETTINGS_CACHE_S` seconds (default 5), with no redeploy.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from typing import Literal, Self
+
+import sqlalchemy as sa
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from shared import db, valkey
+from shared.config import get_config
+
+VALKEY_KEY = "settings:current"
+
+
+class Anonymity(BaseModel):
+    """What each side may see of the other. Phone numbers and emails are never shown."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    show_client_display_name: bool = True
+    show_mitra_name: bool = True
+    show_mitra_photo: bool = True
+
+
+class ProductSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    anonymity: Anonymity = Anonymity()
+    max_customers_per_mitra: int = Field(default=3, ge=1, le=50)
+    heartbeat_interval_s: int = Field(default=20, ge=5, le=300)
+    heartbeat_timeout_s: int = Field(default=60, ge=10, le=900)
+    search_window_s: int = Field(default=60, ge=10, le=600)
+    trial_sessions: int = Field(default=1, ge=0, le=10)
+    orphan_action: Literal["alert", "reroute"] = "alert"
+    orphan_grace_s: int = Field(default=120, ge=0, le=3600)
+
+    @model_validator(mode="after")
+    def _timeout_outlasts_two_heartbeats(self) -> Self:
+        # One lost heartbeat must not take a mitra offline.
+        if self.heartbeat_timeout_s < 2 * self.heartbeat_interval_s:
+            raise ValueError("heartbeat_timeout_s must be at least 2 × heartbeat_interval_s")
+        return self
+
+
+class VersionedSettings(BaseModel):
+    version: int
+    settings: ProductSettings
+
+
+_lock = threading.Lock()
+_cached: tuple[float, VersionedSettings] | None = None
+
+
+def current() -> ProductSettings:
+    return current_versioned().settings
+
+
+def current_versioned() -> VersionedSettings:
+    global _cached
+    now = time.monotonic()
+    cached = _cached
+    if cached and now - cached[0] < get_config().settings_cache_s:
+        return cached[1]
+    with _lock:
+        loaded = _load()
+        _cached = (time.monotonic(), loaded)
+        return loaded
+
+
+def forget_cache() -> None:
+    global _cached
+    _cached = None
+
+
+def _load() -> VersionedSettings:
+    raw = valkey.client().get(VALKEY_KEY)
+    if raw:
+        return VersionedSettings.model_validate_json(raw)
+    loaded = _load_from_database()
+    _publish(loaded)
+    return loaded
+
+
+def _load_from_database() -> VersionedSettings:
+    with db.read() as connection:
+        row = connection.execute(
+            sa.text(
+                "SELECT version, settings FROM settings_versions ORDER BY version DESC LIMIT 1"
+            )
+        ).one()
+    return VersionedSettings(version=row.version, settings=ProductSettings.model_validate(row.settings))
+
+
+def _publish(loaded: VersionedSettings) -> None:
+    valkey.client().set(VALKEY_KEY, loaded.model_dump_json())
+
+
+def save(settings: ProductSettings, operator_id: str | None) -> VersionedSettings:
+    """Store a new version and make it visible to every instance within the cache window."""
+    with db.transaction() as connection:
+        version = connection.execute(
+            sa.text(
+                "INSERT INTO settings_versions (settings, created_by) "
+                "VALUES (CAST(:settings AS jsonb), :operator_id) RETURNING version"
+            ),
+            {"settings": json.dumps(settings.model_dump(mode="json")), "operator_id": operator_id},
+        ).scalar_one()
+    saved = VersionedSettings(version=version, settings=settings)
+    _publish(saved)
+    forget_cache()
+    return saved

@@ -1,0 +1,38 @@
+"""Live events to the apps: published on Valkey pub/sub, one channel per recipient
+(`events:mitra:<id>`, `events:client:<id>`). Each instance serving streams holds one
+subscriber connection and fans messages out to its local streams (shared.web.sse).
+
+Pub/sub is fire-and-forget: a stream that was not connected misses the message, which is
+why every stream starts with a snapshot of current state.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from shared import valkey
+
+Audience = Literal["mitra", "client", "admin"]
+
+
+def channel(audience: Audience, recipient_id: Any) -> str:
+    return f"events:{audience}:{recipient_id}"
+
+
+def envelope(event_type: str, data: dict[str, Any]) -> str:
+    return json.dumps(
+        {
+            "id": uuid.uuid4().hex,
+            "type": event_type,
+            "at": datetime.now(UTC).isoformat(),
+            "data": data,
+        },
+        default=str,
+    )
+
+
+def publish(audience: Audience, recipient_id: Any, event_type: str, data: dict[str, Any]) -> None:
+    valkey.client().publish(channel(audience, recipient_id), envelope(event_type, data))

@@ -1,0 +1,1 @@
+"""Who is calling: Firebase ID tokens for clients and mitras, operator tokens for admins."""

@@ -1,0 +1,100 @@
+"""Who may call a route: each policy turns a request into a typed caller or refuses it.
+
+Client and mitra routes take Firebase ID tokens; a Firebase user is a client, a mitra, or
+(before registering) nobody yet. Wrong role → 403 forbidden; suspended → 403 suspended.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Request
+
+from shared import db
+from shared.errors import Forbidden, ProfileMissing, Suspended, Unauthenticated
+from shared.identity.firebase import FirebaseUser, verify_id_token
+from shared.store import clients, mitras
+from shared.store.clients import ClientRow
+from shared.store.mitras import MitraRow
+
+
+def bearer_token(request: Request) -> str:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("Send 'Authorization: Bearer <token>'.")
+    return token.strip()
+
+
+@dataclass(frozen=True, slots=True)
+class ClientCaller:
+    user: FirebaseUser
+    client: ClientRow
+
+
+@dataclass(frozen=True, slots=True)
+class MitraCaller:
+    user: FirebaseUser
+    mitra: MitraRow
+
+
+class Open:
+    """No authentication (public config, webhooks that authenticate themselves)."""
+
+    scheme = None
+    description = "No authentication."
+
+    def __call__(self, request: Request) -> None:
+        return None
+
+
+class FirebaseSignedIn:
+    """Any verified Firebase user, profile or not (register, link, mitra login)."""
+
+    scheme = "firebase"
+    description = "Firebase ID token of any signed-in user (anonymous allowed)."
+
+    def __call__(self, request: Request) -> FirebaseUser:
+        return verify_id_token(bearer_token(request))
+
+
+class Client:
+    """A Firebase user with an active client profile."""
+
+    scheme = "firebase"
+    description = "Firebase ID token of a client with a profile."
+
+    def __call__(self, request: Request) -> ClientCaller:
+        user = verify_id_token(bearer_token(request))
+        with db.read() as connection:
+            client = clients.by_uid(connection, user.uid)
+            if client is None:
+                if mitras.by_uid(connection, user.uid) is not None:
+                    raise Forbidden("Mitra accounts cannot use the client app.")
+                raise ProfileMissing()
+        if client.suspended:
+            raise Suspended()
+        return ClientCaller(user=user, client=client)
+
+
+class Mitra:
+    """A Firebase user linked to an active mitra (linked at phone login)."""
+
+    scheme = "firebase"
+    description = "Firebase ID token of a mitra who has logged in with phone OTP."
+
+    def __call__(self, request: Request) -> MitraCaller:
+        user = verify_id_token(bearer_token(request))
+        with db.read() as connection:
+            mitra = mitras.by_uid(connection, user.uid)
+        if mitra is None:
+            raise Forbidden("Only mitras may use this. Log in with your mitra phone number.")
+        if mitra.suspended:
+            raise Suspended()
+        return MitraCaller(user=user, mitra=mitra)
+
+
+OPEN = Open()
+FIREBASE_SIGNED_IN = FirebaseSignedIn()
+CLIENT = Client()
+MITRA = Mitra()

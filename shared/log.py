@@ -1,0 +1,77 @@
+"""JSON-lines logging in the shape Cloud Logging reads (`severity`, `message`, trace fields).
+
+Personal data (phone numbers, emails, tokens) is never passed to the logger; the
+`redact` filter is a second line of defence that masks anything shaped like one.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import logging
+import re
+import sys
+from datetime import UTC, datetime
+from typing import Any
+
+request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "request_id", default=None
+)
+trace_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("trace", default=None)
+
+_PHONE = re.compile(r"\+?\d[\d\s-]{7,}\d")
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
+_BEARER = re.compile(r"(?i)bearer\s+[\w.-]+")
+
+
+def redact(text: str) -> str:
+    text = _BEARER.sub("Bearer [redacted]", text)
+    text = _EMAIL.sub("[email]", text)
+    return _PHONE.sub("[phone]", text)
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "severity": record.levelname,
+            "message": redact(record.getMessage()),
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
+            "logger": record.name,
+        }
+        request_id = request_id_var.get()
+        if request_id:
+            entry["request_id"] = request_id
+        trace = trace_var.get()
+        if trace:
+            entry["logging.googleapis.com/trace"] = trace
+        fields = getattr(record, "fields", None)
+        if fields:
+            entry.update({k: redact(v) if isinstance(v, str) else v for k, v in fields.items()})
+        if record.exc_info:
+            entry["exception"] = redact(self.formatException(record.exc_info))
+        return json.dumps(entry, default=str)
+
+
+_configured = False
+
+
+def configure(level: str = "INFO") -> None:
+    """Route every logger to one JSON handler on stdout; idempotent."""
+    global _configured
+    if _configured:
+        return
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    _configured = True
+
+
+def get_logger(name: str) -> logging.Logger:
+    return logging.getLogger(name)
+
+
+def log_event(logger: logging.Logger, level: int, message: str, **fields: Any) -> None:
+    """Log a message with structured fields (ids, counts, codes — never personal data)."""
+    logger.log(level, message, extra={"fields": fields})

@@ -1,0 +1,30 @@
+"""Field types and model bases every schema family uses."""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict
+
+
+class RequestModel(BaseModel):
+    """A request body or query: unknown fields are refused, so typos are named in the 400."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+
+class ResponseModel(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+def _display_name(value: str) -> str:
+    value = value.strip()
+    if not 2 <= len(value) <= 32:
+        raise ValueError("must be 2–32 characters after trimming")
+    if any(unicodedata.category(char) in {"Cc", "Cf", "Zl", "Zp"} for char in value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+DisplayName = Annotated[str, AfterValidator(_display_name)]

@@ -1,0 +1,130 @@
+"""The `clients` table: client profiles keyed by Firebase UID."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+COLUMNS = (
+    "id, firebase_uid, display_name, registered, sign_in_provider, phone, email, status,"
+    " created_at, registered_at"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ClientRow:
+    id: UUID
+    firebase_uid: str
+    display_name: str
+    registered: bool
+    sign_in_provider: str
+    phone: str | None
+    email: str | None
+    status: str
+    created_at: datetime
+    registered_at: datetime | None
+
+    @property
+    def suspended(self) -> bool:
+        return self.status == "suspended"
+
+
+def _row(result: sa.Row | None) -> ClientRow | None:
+    return ClientRow(**result._mapping) if result is not None else None
+
+
+def by_uid(connection: Connection, firebase_uid: str) -> ClientRow | None:
+    return _row(
+        connection.execute(
+            sa.text(f"SELECT {COLUMNS} FROM clients WHERE firebase_uid = :uid"),
+            {"uid": firebase_uid},
+        ).one_or_none()
+    )
+
+
+def by_id(connection: Connection, client_id: UUID | str, *, lock: bool = False) -> ClientRow | None:
+    suffix = " FOR UPDATE" if lock else ""
+    return _row(
+        connection.execute(
+            sa.text(f"SELECT {COLUMNS} FROM clients WHERE id = :id{suffix}"), {"id": client_id}
+        ).one_or_none()
+    )
+
+
+def insert_if_absent(
+    connection: Connection,
+    *,
+    firebase_uid: str,
+    display_name: str,
+    sign_in_provider: str,
+    registered: bool,
+    phone: str | None,
+    email: str | None,
+) -> tuple[ClientRow, bool]:
+    """Create the profile unless it exists; (row, created). Safe under concurrent calls."""
+    inserted = connection.execute(
+        sa.text(
+            f"""
+            INSERT INTO clients (firebase_uid, display_name, sign_in_provider, registered,
+                                 phone, email, registered_at)
+            VALUES (:uid, :display_name, :provider, :registered, :phone, :email,
+                    CASE WHEN :registered THEN now() END)
+            ON CONFLICT (firebase_uid) DO NOTHING
+            RETURNING {COLUMNS}
+            """
+        ),
+        {
+            "uid": firebase_uid,
+            "display_name": display_name,
+            "provider": sign_in_provider,
+            "registered": registered,
+            "phone": phone,
+            "email": email,
+        },
+    ).one_or_none()
+    if inserted is not None:
+        return ClientRow(**inserted._mapping), True
+    existing = by_uid(connection, firebase_uid)
+    assert existing is not None
+    return existing, False
+
+
+def update_display_name(connection: Connection, client_id: UUID, display_name: str) -> ClientRow:
+    return ClientRow(
+        **connection.execute(
+            sa.text(
+                f"UPDATE clients SET display_name = :name, updated_at = now() "
+                f"WHERE id = :id RETURNING {COLUMNS}"
+            ),
+            {"id": client_id, "name": display_name},
+        ).one()._mapping
+    )
+
+
+def mark_registered(
+    connection: Connection,
+    client_id: UUID,
+    *,
+    sign_in_provider: str,
+    phone: str | None,
+    email: str | None,
+) -> ClientRow:
+    return ClientRow(
+        **connection.execute(
+            sa.text(
+                f"""
+                UPDATE clients
+                   SET registered = true, sign_in_provider = :provider,
+                       phone = COALESCE(:phone, phone), email = COALESCE(:email, email),
+                       registered_at = COALESCE(registered_at, now()), updated_at = now()
+                 WHERE id = :id
+                RETURNING {COLUMNS}
+                """
+            ),
+            {"id": client_id, "provider": sign_in_provider, "phone": phone, "email": email},
+        ).one()._mapping
+    )

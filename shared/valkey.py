@@ -1,0 +1,59 @@
+"""Valkey access: one connection pool per process, timeouts, retry on connection loss,
+and the Lua scripts of `shared/lua/`, each loaded once per process.
+
+redis-py's `Script` runs EVALSHA and reloads the script on NOSCRIPT by itself, so a
+Valkey restart or failover (which empties the script cache) needs no handling here.
+"""
+
+from __future__ import annotations
+
+import threading
+from functools import cache
+from importlib import resources
+
+import redis
+from redis.backoff import ExponentialWithJitterBackoff
+from redis.commands.core import Script
+from redis.retry import Retry
+
+from shared.config import get_config
+
+_lock = threading.Lock()
+_client: redis.Redis | None = None
+
+
+def client() -> redis.Redis:
+    global _client
+    if _client is None:
+        with _lock:
+            if _client is None:
+                config = get_config()
+                _client = redis.Redis.from_url(
+                    config.valkey_url,
+                    max_connections=config.valkey_max_connections,
+                    socket_timeout=config.valkey_timeout_s,
+                    socket_connect_timeout=config.valkey_timeout_s,
+                    retry=Retry(ExponentialWithJitterBackoff(base=0.01, cap=0.2), 3),
+                    retry_on_error=[redis.ConnectionError, redis.TimeoutError],
+                    health_check_interval=30,
+                    decode_responses=True,
+                    protocol=2,
+                )
+    return _client
+
+
+def reset_client() -> None:
+    """Drop the pool (tests that point the process at another server)."""
+    global _client
+    with _lock:
+        if _client is not None:
+            _client.close()
+        _client = None
+    script.cache_clear()
+
+
+@cache
+def script(name: str) -> Script:
+    """The Lua script `shared/lua/<name>.lua`, registered once per process."""
+    source = resources.files("shared.lua").joinpath(f"{name}.lua").read_text(encoding="utf-8")
+    return client().register_script(source)

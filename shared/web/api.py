@@ -1,0 +1,355 @@
+"""A function's route table, and the one request pipeline every route goes through:
+
+    request id → route match → authenticate → parse body/query into typed models
+    → handler (calls one domain function) → JSON response or the contract's error shape.
+
+Routing is werkzeug's (the router Flask itself uses); bodies and queries are pydantic models
+with unknown fields forbidden, so a typo in a field name is a 400 that names it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Generic, Protocol, TypeVar
+
+from flask import Request, Response
+from pydantic import BaseModel, ValidationError
+from werkzeug.exceptions import MethodNotAllowed, NotFound
+from werkzeug.routing import Map, Rule
+
+from shared import errors
+from shared.log import get_logger, log_event, request_id_var, trace_var
+from shared.web.errors import domain_error_response, error_response
+
+MAX_BODY_BYTES = 64 * 1024
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+_IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,128}$")
+
+logger = get_logger("halo.http")
+
+BodyT = TypeVar("BodyT", bound=BaseModel | None)
+
+
+class Authenticator(Protocol):
+    """Turns a request into a caller, or raises `Unauthenticated`/`Forbidden`/`Suspended`."""
+
+    scheme: str | None  # OpenAPI security scheme name; None for open routes
+    description: str
+
+    def __call__(self, request: Request) -> Any: ...
+
+
+@dataclass(slots=True)
+class Call(Generic[BodyT]):
+    """Everything a handler needs of one request, already checked and typed."""
+
+    request: Request
+    caller: Any
+    body: BodyT
+    query: Any
+    params: dict[str, Any]
+    request_id: str
+
+    @property
+    def idempotency_key(self) -> str | None:
+        key = self.request.headers.get("Idempotency-Key")
+        if key is None:
+            return None
+        if not _IDEMPOTENCY_KEY.match(key):
+            raise errors.InvalidRequest(
+                "Idempotency-Key must be 1–128 visible ASCII characters.",
+                fields=[{"field": "Idempotency-Key", "error": "invalid"}],
+            )
+        return key
+
+
+@dataclass(slots=True)
+class Reply:
+    """A handler's answer when the route's default status is not the right one."""
+
+    payload: Any
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+Handler = Callable[[Call[Any]], Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    method: str
+    path: str
+    handler: Handler
+    auth: Authenticator
+    body: type[BaseModel] | None
+    query: type[BaseModel] | None
+    response: type[BaseModel] | None
+    status: int
+    summary: str
+    errors: tuple[str, ...]
+    stream: bool
+
+
+class Api:
+    """The route table of one function; callable as its functions-framework entry point."""
+
+    def __init__(self, name: str, *, title: str) -> None:
+        self.name = name
+        self.title = title
+        self.routes: list[Route] = []
+        self._map: Map | None = None
+
+    # -- declaring routes ------------------------------------------------------------------
+
+    def route(
+        self,
+        method: str,
+        path: str,
+        *,
+        auth: Authenticator,
+        body: type[BaseModel] | None = None,
+        query: type[BaseModel] | None = None,
+        response: type[BaseModel] | None = None,
+        status: int = 200,
+        summary: str = "",
+        errors: Sequence[str] = (),
+        stream: bool = False,
+    ) -> Callable[[Handler], Handler]:
+        def register(handler: Handler) -> Handler:
+            self.routes.append(
+                Route(
+                    method=method.upper(),
+                    path=path,
+                    handler=handler,
+                    auth=auth,
+                    body=body,
+                    query=query,
+                    response=response,
+                    status=status,
+                    summary=summary or (handler.__doc__ or "").strip().split("\n")[0],
+                    errors=tuple(errors),
+                    stream=stream,
+                )
+            )
+            self._map = None
+            return handler
+
+        return register
+
+    def get(self, path: str, **options: Any) -> Callable[[Handler], Handler]:
+        return self.route("GET", path, **options)
+
+    def post(self, path: str, **options: Any) -> Callable[[Handler], Handler]:
+        return self.route("POST", path, **options)
+
+    def put(self, path: str, **options: Any) -> Callable[[Handler], Handler]:
+        return self.route("PUT", path, **options)
+
+    def patch(self, path: str, **options: Any) -> Callable[[Handler], Handler]:
+        return self.route("PATCH", path, **options)
+
+    def delete(self, path: str, **options: Any) -> Callable[[Handler], Handler]:
+        return self.route("DELETE", path, **options)
+
+    # -- serving ---------------------------------------------------------------------------
+
+    @property
+    def url_map(self) -> Map:
+        if self._map is None:
+            self._map = Map(
+                [
+                    Rule(r.path, methods=[r.method], endpoint=index)
+                    for index, r in enumerate(self.routes)
+                ],
+                strict_slashes=False,
+                merge_slashes=False,
+            )
+        return self._map
+
+    def __call__(self, request: Request) -> Response:
+        request_id = _request_id(request)
+        request_id_token = request_id_var.set(request_id)
+        trace_token = trace_var.set(_trace(request))
+        started = time.perf_counter()
+        try:
+            response = self._dispatch(request, request_id)
+        finally:
+            request_id_var.reset(request_id_token)
+            trace_var.reset(trace_token)
+        response.headers["X-Request-Id"] = request_id
+        if response.status_code >= 500:
+            log_event(
+                logger,
+                40,
+                "request failed",
+                method=request.method,
+                path=request.path,
+                status=response.status_code,
+                duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                request_id=request_id,
+            )
+        return response
+
+    def _dispatch(self, request: Request, request_id: str) -> Response:
+        adapter = self.url_map.bind("", url_scheme=request.scheme)
+        try:
+            index, params = adapter.match(request.path, method=request.method)
+        except MethodNotAllowed as exc:
+            allowed = ", ".join(sorted(exc.valid_methods or []))
+            return error_response(
+                405,
+                "method_not_allowed",
+                f"{request.method} is not allowed here.",
+                {"allowed": sorted(exc.valid_methods or [])},
+                headers={"Allow": allowed},
+            )
+        except NotFound:
+            return error_response(404, "not_found", "No such endpoint.", {"path": request.path})
+
+        route = self.routes[index]
+        try:
+            caller = route.auth(request)
+            body = _parse_body(request, route.body) if route.body else None
+            query = _parse_query(request, route.query) if route.query else None
+            result = route.handler(
+                Call(request=request, caller=caller, body=body, query=query, params=params,
+                     request_id=request_id)
+            )
+            return _to_response(result, route)
+        except errors.DomainError as error:
+            return domain_error_response(error)
+        except Exception as exc:  # the boundary: nothing below may leak a stack trace
+            if _is_transient(exc):
+                log_event(logger, 40, "dependency unavailable", error=type(exc).__name__)
+                return error_response(
+                    503,
+                    "unavailable",
+                    "The service is briefly unavailable. Try again shortly.",
+                    headers={"Retry-After": "5"},
+                )
+            logger.exception("unhandled error in %s %s", route.method, route.path)
+            return error_response(500, "internal", "Something went wrong on our side.")
+
+
+# -- request parsing ------------------------------------------------------------------------
+
+
+def _request_id(request: Request) -> str:
+    incoming = request.headers.get("X-Request-Id", "")
+    return incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+
+
+def _trace(request: Request) -> str | None:
+    header = request.headers.get("X-Cloud-Trace-Context")
+    if not header:
+        return None
+    from shared.config import get_config
+
+    project = get_config().google_cloud_project
+    trace_id = header.split("/", 1)[0]
+    return f"projects/{project}/traces/{trace_id}" if project else trace_id
+
+
+def read_body(request: Request) -> bytes:
+    """The raw body, refusing more than 64 KiB whatever Content-Length claims."""
+    if (request.content_length or 0) > MAX_BODY_BYTES:
+        raise errors.PayloadTooLarge()
+    raw = request.stream.read(MAX_BODY_BYTES + 1)
+    if len(raw) > MAX_BODY_BYTES:
+        raise errors.PayloadTooLarge()
+    return raw
+
+
+def parse_json(request: Request) -> Any:
+    raw = read_body(request)
+    if request.mimetype != "application/json":
+        raise errors.UnsupportedMediaType()
+    if not raw.strip():
+        raise errors.InvalidRequest("A JSON body is required.", fields=[])
+    try:
+        return json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise errors.InvalidRequest(
+            "The body is not valid JSON.",
+            position=getattr(exc, "pos", None),
+        ) from None
+
+
+def _parse_body(request: Request, model: type[BaseModel]) -> BaseModel:
+    data = parse_json(request)
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise errors.InvalidRequest("Some fields are not valid.", fields=field_errors(exc)) from None
+
+
+def _parse_query(request: Request, model: type[BaseModel]) -> BaseModel:
+    try:
+        return model.model_validate(request.args.to_dict())
+    except ValidationError as exc:
+        raise errors.InvalidRequest(
+            "Some query parameters are not valid.", fields=field_errors(exc)
+        ) from None
+
+
+def field_errors(exc: ValidationError) -> list[dict[str, str]]:
+    """Name each bad field and what is wrong, without echoing the input back."""
+    return [
+        {
+            "field": ".".join(str(part) for part in error["loc"]) or "body",
+            "error": error["type"],
+            "message": error["msg"],
+        }
+        for error in exc.errors(include_url=False, include_input=False, include_context=False)
+    ]
+
+
+# -- responses ------------------------------------------------------------------------------
+
+
+def _to_response(result: Any, route: Route) -> Response:
+    if isinstance(result, Response):
+        return result
+    status, headers, payload = route.status, {}, result
+    if isinstance(result, Reply):
+        status, headers, payload = result.status, result.headers, result.payload
+    if payload is None:
+        return Response(status=204 if status == 200 else status, headers=headers)
+    if isinstance(payload, BaseModel):
+        payload = payload.model_dump(mode="json")
+    return Response(
+        json.dumps(payload, default=str),
+        status=status,
+        mimetype="application/json",
+        headers=headers,
+    )
+
+
+_TRANSIENT: tuple[type[BaseException], ...] | None = None
+
+
+def _is_transient(exc: Exception) -> bool:
+    """Errors that mean a store is unreachable: answered 503 with Retry-After, not 500."""
+    global _TRANSIENT
+    if _TRANSIENT is None:
+        import redis
+        import sqlalchemy.exc
+
+        _TRANSIENT = (
+            sqlalchemy.exc.OperationalError,
+            sqlalchemy.exc.InterfaceError,
+            sqlalchemy.exc.TimeoutError,
+            redis.ConnectionError,
+            redis.TimeoutError,
+            ConnectionError,
+        )
+    if isinstance(exc, _TRANSIENT):
+        return True
+    import sqlalchemy.exc
+
+    return isinstance(exc, sqlalchemy.exc.DBAPIError) and exc.connection_invalidated

@@ -1,0 +1,208 @@
+"""OpenAPI 3.1 documents generated from the route tables and their pydantic models, so the
+document cannot drift from the code. Served per audience at
+`/api/{client,mitra,shared,admin}/openapi.json`: the auth function serves the three public
+ones (assembling every public function's route table, imported on first request), the
+admin function its own.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+import threading
+from typing import Any
+
+from pydantic import BaseModel
+
+from shared.catalogue import load_catalogue
+from shared.web.api import Api, Call, Route
+from shared.web.errors import STATUS
+
+PUBLIC_AUDIENCES = ("client", "mitra", "shared")
+_PATH_PARAM = re.compile(r"<(?:(\w+):)?(\w+)>")
+_FORMATS = {"uuid": {"type": "string", "format": "uuid"}, "int": {"type": "integer"}}
+_STATUS_BY_CODE = {error.code: status for error, status in STATUS.items()}
+_GENERIC_ERRORS = {
+    400: "invalid_request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    503: "unavailable",
+}
+
+ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message", "details"],
+            "properties": {
+                "code": {"type": "string"},
+                "message": {"type": "string"},
+                "details": {"type": "object"},
+            },
+        }
+    },
+}
+
+
+class _Components:
+    def __init__(self) -> None:
+        self.schemas: dict[str, Any] = {"Error": ERROR_SCHEMA}
+
+    def ref(self, model: type[BaseModel], mode: str) -> dict[str, Any]:
+        schema = model.model_json_schema(
+            ref_template="#/components/schemas/{model}",
+            mode=mode,  # type: ignore[arg-type]
+        )
+        for name, definition in schema.pop("$defs", {}).items():
+            self.schemas.setdefault(name, definition)
+        self.schemas.setdefault(model.__name__, schema)
+        return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+
+def openapi_path(rule: str) -> str:
+    return _PATH_PARAM.sub(lambda m: "{" + m.group(2) + "}", rule)
+
+
+def _operation(route: Route, components: _Components) -> dict[str, Any]:
+    operation: dict[str, Any] = {
+        "operationId": route.handler.__name__,
+        "summary": route.summary,
+        "responses": {},
+    }
+    parameters = [
+        {
+            "name": name,
+            "in": "path",
+            "required": True,
+            "schema": _FORMATS.get(converter or "", {"type": "string"}),
+        }
+        for converter, name in _PATH_PARAM.findall(route.path)
+    ]
+    if route.query is not None:
+        query_schema = route.query.model_json_schema()
+        required = set(query_schema.get("required", []))
+        for name, schema in query_schema.get("properties", {}).items():
+            parameters.append(
+                {"name": name, "in": "query", "required": name in required, "schema": schema}
+            )
+    if parameters:
+        operation["parameters"] = parameters
+    if route.body is not None:
+        operation["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": components.ref(route.body, "validation")}},
+        }
+    if route.auth.scheme:
+        operation["security"] = [{route.auth.scheme: []}]
+
+    success: dict[str, Any] = {"description": "Success"}
+    if route.stream:
+        success["content"] = {"text/event-stream": {"schema": {"type": "string"}}}
+    elif route.response is not None:
+        success["content"] = {
+            "application/json": {"schema": components.ref(route.response, "serialization")}
+        }
+    operation["responses"][str(route.status)] = success
+    if route.status == 201:  # idempotent creates answer 200 with the existing resource
+        operation["responses"]["200"] = dict(success, description="Already existed")
+
+    error_statuses = {status: code for status, code in _GENERIC_ERRORS.items()}
+    for code in route.errors:
+        error_statuses.setdefault(_STATUS_BY_CODE.get(code, 409), code)
+    if route.auth.scheme is None:
+        error_statuses.pop(401, None)
+        error_statuses.pop(403, None)
+    error_ref = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    for status in sorted(error_statuses):
+        codes = [c for c in route.errors if _STATUS_BY_CODE.get(c) == status]
+        codes = codes or [error_statuses[status]]
+        operation["responses"][str(status)] = {
+            "description": "Error: " + ", ".join(codes),
+            "content": error_ref,
+        }
+    return operation
+
+
+def build_document(apis: list[Api], prefix: str, title: str) -> dict[str, Any]:
+    components = _Components()
+    paths: dict[str, dict[str, Any]] = {}
+    for api in apis:
+        for route in api.routes:
+            if not route.path.startswith(prefix) or route.path.endswith("/openapi.json"):
+                continue
+            item = paths.setdefault(openapi_path(route.path), {})
+            item[route.method.lower()] = dict(_operation(route, components), tags=[api.name])
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": title, "version": "1.0.0"},
+        "paths": dict(sorted(paths.items())),
+        "components": {
+            "schemas": components.schemas,
+            "securitySchemes": {
+                "firebase": {"type": "http", "scheme": "bearer", "bearerFormat": "Firebase ID token"},
+                "operator": {"type": "http", "scheme": "bearer", "bearerFormat": "Operator token"},
+            },
+        },
+    }
+
+
+def public_apis() -> list[Api]:
+    """Every public function's route table (imported here, not at cold start)."""
+    apis = []
+    seen: set[str] = set()
+    for entry in load_catalogue().http_functions(ingress="public"):
+        if entry.source in seen:
+            continue
+        seen.add(entry.source)
+        module = importlib.import_module(f"functions.{entry.source}.routes")
+        apis.append(module.api)
+    return apis
+
+
+_documents: dict[str, dict[str, Any]] = {}
+_documents_lock = threading.Lock()
+
+
+def _audience_document(audience: str) -> dict[str, Any]:
+    with _documents_lock:
+        if audience not in _documents:
+            _documents[audience] = build_document(
+                public_apis(), f"/api/{audience}/", f"Halo Bestie {audience} API"
+            )
+        return _documents[audience]
+
+
+def serve_public_documents(api: Api) -> None:
+    """Add `GET /api/{client,mitra,shared}/openapi.json` to the auth function's table."""
+    from shared.identity.policies import OPEN
+
+    for audience in PUBLIC_AUDIENCES:
+
+        def document(call: Call[None], audience: str = audience) -> dict[str, Any]:
+            return _audience_document(audience)
+
+        document.__name__ = f"openapi_{audience}"
+        api.get(f"/api/{audience}/openapi.json", auth=OPEN, summary="This OpenAPI document")(
+            document
+        )
+
+
+def serve_own_document(api: Api, prefix: str, title: str) -> None:
+    """Add `GET <prefix>openapi.json` describing this function's own routes."""
+    from shared.identity.policies import OPEN
+
+    cache: dict[str, Any] = {}
+
+    def document(call: Call[None]) -> dict[str, Any]:
+        if not cache:
+            cache.update(build_document([api], prefix, title))
+        return cache
+
+    document.__name__ = "openapi_document"
+    api.get(f"{prefix}openapi.json", auth=OPEN, summary="This OpenAPI document")(document)
