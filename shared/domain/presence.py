@@ -35,3 +35,14 @@ def go_offline(mitra_id: UUID, reason: Reason, operator_id: UUID | None = None) 
     if changed is not None:
         events.publish("mitra", mitra_id, "presence.offline", {"reason": reason})
     return changed is not None
+
+
+def uid_cache_key(firebase_uid: str) -> str:
+    return f"presence:uid:{firebase_uid}"
+
+
+def forget_mitra_identity(firebase_uid: str | None) -> None:
+    """Drop the cached Firebase UID → mitra resolution (on suspend, phone change, relink),
+    so the next request re-reads PostgreSQL and sees the change at once."""
+    if firebase_uid:
+        valkey.client().delete(uid_cache_key(firebase_uid))

@@ -42,6 +42,7 @@ class Open:
     """No authentication (public config, webhooks that authenticate themselves)."""
 
     scheme = None
+    role = "open"
     description = "No authentication."
 
     def __call__(self, request: Request) -> None:
@@ -52,6 +53,7 @@ class FirebaseSignedIn:
     """Any verified Firebase user, profile or not (register, link, mitra login)."""
 
     scheme = "firebase"
+    role = "firebase"
     description = "Firebase ID token of any signed-in user (anonymous allowed)."
 
     def __call__(self, request: Request) -> FirebaseUser:
@@ -62,6 +64,7 @@ class Client:
     """A Firebase user with an active client profile."""
 
     scheme = "firebase"
+    role = "client"
     description = "Firebase ID token of a client with a profile."
 
     def __call__(self, request: Request) -> ClientCaller:
@@ -81,6 +84,7 @@ class Mitra:
     """A Firebase user linked to an active mitra (linked at phone login)."""
 
     scheme = "firebase"
+    role = "mitra"
     description = "Firebase ID token of a mitra who has logged in with phone OTP."
 
     def __call__(self, request: Request) -> MitraCaller:

@@ -39,6 +39,7 @@ class Authenticator(Protocol):
     """Turns a request into a caller, or raises `Unauthenticated`/`Forbidden`/`Suspended`."""
 
     scheme: str | None  # OpenAPI security scheme name; None for open routes
+    role: str  # who passes: "open", "firebase", "client", "mitra", "operator:<role>"
     description: str
 
     def __call__(self, request: Request) -> Any: ...

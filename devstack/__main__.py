@@ -1,0 +1,60 @@
+"""`python -m devstack` (what `nox -s dev` runs): the local stack on the contract's ports,
+until Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from devstack.stack import REPO_ROOT, LocalStack, StackOptions
+
+
+def main() -> None:
+    options = StackOptions(
+        data_dir=Path(os.environ.get("HALO_DATA_DIR", REPO_ROOT / ".local" / "dev")),
+        database_url=os.environ.get("DATABASE_URL"),
+        valkey_url=os.environ.get("VALKEY_URL"),
+        admin_password=os.environ.get("HALO_ADMIN_PASSWORD", "halo-admin-dev"),
+        xendit_callback_token=os.environ.get("XENDIT_CALLBACK_TOKEN", "dev-callback-token"),
+        sweep_interval_s=float(os.environ.get("SWEEP_INTERVAL_S", "60")),
+    )
+    stack = LocalStack(options)
+    stopping = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stopping.set())
+
+    print("Starting Halo Bestie local stack…", flush=True)
+    stack.start()
+    print(
+        "\nHalo Bestie local stack is up:\n"
+        f"  public API (client & mitra apps)  {stack.public_url}\n"
+        f"  admin API (control center)        {stack.admin_url}\n"
+        f"  Firebase Auth emulator            {stack.emulator.url}  project {stack.emulator.project_id}\n"
+        f"  Xendit stand-in                   {stack.xendit_url}\n"
+        f"  sweeper (CloudEvent target)       {stack.sweeper_url}  every {options.sweep_interval_s:g} s\n"
+        f"  PostgreSQL                        {_without_password(stack.database_url)}\n"
+        f"  Valkey                            {stack.valkey_url}\n"
+        f"  superadmin                        admin@halobestie.local\n"
+        f"  seeded mitra phones               +6281100000001..3\n"
+        f"  logs                              {options.data_dir / 'logs'}\n"
+        "Ctrl-C stops everything.",
+        flush=True,
+    )
+    stopping.wait()
+    print("\nStopping…", flush=True)
+    stack.stop()
+    print("Stopped.", flush=True)
+    sys.exit(0)
+
+
+def _without_password(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,279 @@
+"""The whole local stack in one object: embedded PostgreSQL and Valkey (unless DATABASE_URL /
+VALKEY_URL point elsewhere), the Firebase Auth emulator, migrations and seed data, the public
+and internal gateways served by functions-framework, the sweeper fed by a Pub/Sub-shaped
+CloudEvent every `sweep_interval_s`, and the Xendit stand-in.
+
+`nox -s dev` runs it on the contract's fixed ports; the tests run a second one on free ports.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import sys
+import threading
+import urllib.error
+import urllib.request
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from devstack.firebase_emulator import FirebaseAuthEmulator
+from devstack.seed import seed
+from devstack.servers import LOOPBACK, ChildProcess, EmbeddedPostgres, EmbeddedValkey, ManagedServer
+from devstack.xendit_standin import XenditStandin
+from shared.catalogue import load_catalogue
+from shared.migrations import upgrade
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ID = "demo-halo-bestie"
+SWEEP_TOPIC = "presence-sweep"
+
+
+@dataclass(frozen=True)
+class Ports:
+    public: int = 8080
+    admin: int = 8081
+    sweeper: int = 8082
+    emulator: int = 9099
+    xendit: int = 8090
+    postgres: int = 54329
+    valkey: int = 63799
+
+
+@dataclass
+class StackOptions:
+    data_dir: Path
+    ports: Ports = field(default_factory=Ports)
+    environment: str = "dev"
+    database_url: str | None = None
+    valkey_url: str | None = None
+    admin_password: str = "halo-admin-dev"
+    operator_token_secret: str = "dev-operator-token-secret-not-for-production"
+    xendit_api_key: str = "xnd_development_local_standin"
+    xendit_callback_token: str = "dev-callback-token"
+    sweep_interval_s: float = 60.0
+    settings_cache_s: float = 5.0
+    seed: bool = True
+    tools_dir: Path = REPO_ROOT / ".local" / "firebase-tools"
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+
+class FunctionServer(ManagedServer):
+    """One functions-framework server (gunicorn, threads) on loopback."""
+
+    startup_timeout_s = 60.0
+
+    def __init__(self, name: str, port: int, argv: list[str], env: dict[str, str], log_dir: Path):
+        super().__init__(port)
+        self.display_name = f"functions-framework ({name})"
+        self._argv = argv
+        self._env = env
+        self._log_path = log_dir / f"{name}.log"
+
+    @property
+    def url(self) -> str:
+        return f"http://{LOOPBACK}:{self.port}"
+
+    def _spawn(self) -> ChildProcess:
+        argv = [sys.executable, "-m", "functions_framework", *self._argv,
+                "--host", LOOPBACK, "--port", str(self.port)]
+        return ChildProcess(argv, log_path=self._log_path, env=self._env, cwd=REPO_ROOT)
+
+    def _is_ready(self, child: ChildProcess) -> bool:
+        try:
+            urllib.request.urlopen(f"{self.url}/__ready", timeout=1)  # noqa: S310 (loopback)
+        except urllib.error.HTTPError:
+            return True  # any HTTP answer means the server is up
+        except OSError:
+            return False
+        return True
+
+
+def pubsub_cloud_event(topic: str, project: str, payload: dict[str, str]) -> tuple[dict[str, str], bytes]:
+    """A binary-mode CloudEvent as Eventarc delivers a Pub/Sub message: (headers, body)."""
+    message_id = uuid.uuid4().hex
+    now = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+    body = {
+        "message": {
+            "data": base64.b64encode(json.dumps(payload).encode()).decode(),
+            "attributes": {},
+            "messageId": message_id,
+            "publishTime": now,
+        },
+        "subscription": f"projects/{project}/subscriptions/eventarc-{topic}",
+    }
+    headers = {
+        "ce-id": message_id,
+        "ce-specversion": "1.0",
+        "ce-source": f"//pubsub.googleapis.com/projects/{project}/topics/{topic}",
+        "ce-type": "google.cloud.pubsub.topic.v1.messagePublished",
+        "ce-time": now,
+        "Content-Type": "application/json",
+    }
+    return headers, json.dumps(body).encode()
+
+
+class LocalStack:
+    def __init__(self, options: StackOptions) -> None:
+        self.options = options
+        self.data_dir = options.data_dir
+        self.postgres: EmbeddedPostgres | None = None
+        self.valkey: EmbeddedValkey | None = None
+        self.emulator = FirebaseAuthEmulator(
+            PROJECT_ID, options.ports.emulator, work_dir=self.data_dir, tools_dir=options.tools_dir
+        )
+        self.xendit: XenditStandin | None = None
+        self.servers: dict[str, FunctionServer] = {}
+        self.database_url = options.database_url or ""
+        self.valkey_url = options.valkey_url or ""
+        self._stop_sweeping = threading.Event()
+        self._sweeper_thread: threading.Thread | None = None
+
+    # -- addresses --------------------------------------------------------------------------
+
+    @property
+    def public_url(self) -> str:
+        return f"http://{LOOPBACK}:{self.options.ports.public}"
+
+    @property
+    def admin_url(self) -> str:
+        return f"http://{LOOPBACK}:{self.options.ports.admin}"
+
+    @property
+    def sweeper_url(self) -> str:
+        return f"http://{LOOPBACK}:{self.options.ports.sweeper}"
+
+    @property
+    def xendit_url(self) -> str:
+        return f"http://{LOOPBACK}:{self.options.ports.xendit}"
+
+    def env(self) -> dict[str, str]:
+        """The environment every function process gets (the same names as in Cloud Run)."""
+        o = self.options
+        return {
+            "DATABASE_URL": self.database_url,
+            "VALKEY_URL": self.valkey_url,
+            "FIREBASE_PROJECT_ID": PROJECT_ID,
+            "GOOGLE_CLOUD_PROJECT": PROJECT_ID,
+            "FIREBASE_AUTH_EMULATOR_HOST": self.emulator.host_port,
+            "OPERATOR_TOKEN_SECRET": o.operator_token_secret,
+            "XENDIT_API_KEY": o.xendit_api_key,
+            "XENDIT_CALLBACK_TOKEN": o.xendit_callback_token,
+            "XENDIT_API_BASE": self.xendit_url,
+            "ENVIRONMENT": o.environment,
+            "SETTINGS_CACHE_S": str(o.settings_cache_s),
+            **o.extra_env,
+        }
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    def start(self) -> None:
+        try:
+            self._start_stores()
+            self.emulator.start()
+            self._prepare_database()
+            self._start_xendit()
+            self._start_functions()
+            self._start_sweeper_loop()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start_stores(self) -> None:
+        ports = self.options.ports
+        if not self.database_url:
+            self.postgres = EmbeddedPostgres(self.data_dir / "postgres", ports.postgres)
+            self.database_url = self.postgres.start()
+        if not self.valkey_url:
+            self.valkey = EmbeddedValkey(self.data_dir / "valkey", ports.valkey)
+            self.valkey_url = self.valkey.start()
+
+    def _prepare_database(self) -> None:
+        upgrade(self.database_url)
+        if self.options.seed:
+            engine = sa.create_engine(self.database_url)
+            with engine.begin() as connection:
+                seed(connection, self.options.admin_password)
+            engine.dispose()
+
+    def _start_xendit(self) -> None:
+        self.xendit = XenditStandin(
+            port=self.options.ports.xendit,
+            callback_url=f"{self.public_url}/api/shared/webhooks/xendit/invoice",
+            callback_token=self.options.xendit_callback_token,
+            api_key=self.options.xendit_api_key,
+        ).start()
+
+    def _start_functions(self) -> None:
+        base_env = {**_inherited_env(), **self.env()}
+        log_dir = self.data_dir / "logs"
+        catalogue = load_catalogue()
+        gateway = ["--source", str(REPO_ROOT / "devstack" / "gateway.py"), "--target", "gateway"]
+        for name, ingress, port in (
+            ("public", "public", self.options.ports.public),
+            ("admin", "internal", self.options.ports.admin),
+        ):
+            threads = max(f.sizing.threads for f in catalogue.http_functions(ingress))
+            env = {**base_env, "HALO_GATEWAY_INGRESS": ingress, "THREADS": str(threads)}
+            self.servers[name] = FunctionServer(name, port, gateway, env, log_dir)
+        sweeper = catalogue["presence-sweeper"]
+        self.servers["sweeper"] = FunctionServer(
+            "sweeper",
+            self.options.ports.sweeper,
+            ["--source", str(REPO_ROOT / "functions" / sweeper.source / "main.py"),
+             "--target", sweeper.entry_point, "--signature-type", "cloudevent"],
+            {**base_env, "THREADS": "2"},
+            log_dir,
+        )
+        for server in self.servers.values():
+            server.start()
+
+    def sweep_now(self) -> int:
+        """Deliver one Scheduler → Pub/Sub → Eventarc CloudEvent to the sweeper; its status."""
+        headers, body = pubsub_cloud_event(SWEEP_TOPIC, PROJECT_ID, {"source": "devstack"})
+        request = urllib.request.Request(self.sweeper_url, data=body, headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=120) as response:  # noqa: S310
+                return int(response.status)
+        except urllib.error.HTTPError as error:
+            return int(error.code)
+
+    def _start_sweeper_loop(self) -> None:
+        interval = self.options.sweep_interval_s
+        if interval <= 0:
+            return
+
+        def loop() -> None:
+            while not self._stop_sweeping.wait(interval):
+                try:
+                    self.sweep_now()
+                except OSError:
+                    pass  # the sweeper is restarting; the next tick retries
+
+        self._sweeper_thread = threading.Thread(target=loop, name="sweeper-loop", daemon=True)
+        self._sweeper_thread.start()
+
+    def stop(self) -> None:
+        self._stop_sweeping.set()
+        for server in self.servers.values():
+            server.stop()
+        if self.xendit is not None:
+            self.xendit.stop()
+        self.emulator.stop()
+        if self.valkey is not None:
+            self.valkey.stop()
+        if self.postgres is not None:
+            self.postgres.stop()
+
+
+def _inherited_env() -> dict[str, str]:
+    import os
+
+    keep = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "VIRTUAL_ENV", "PYTHONPATH")
+    env = {k: v for k, v in os.environ.items() if k in keep}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
+    return env

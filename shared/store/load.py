@@ -1,0 +1,24 @@
+"""Live mitra load in Valkey (`presence:load`): how many sessions each mitra holds now.
+
+Taken atomically by the claim script (shared/lua/claim.lua) together with the capacity
+check; released here when a session ends or moves. PostgreSQL's active sessions are the
+truth; the sweeper reconciles this hash with them.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from shared import valkey
+
+LOAD_KEY = "presence:load"
+CAPACITY_KEY = "presence:capacity"
+
+
+def release(mitra_id: UUID | str) -> int:
+    """Give back one unit of the mitra's capacity; never goes below zero. The new load."""
+    return int(valkey.script("release_load")(keys=[LOAD_KEY], args=[str(mitra_id)]))
+
+
+def current(mitra_id: UUID | str) -> int:
+    return int(valkey.client().hget(LOAD_KEY, str(mitra_id)) or 0)
