@@ -12,6 +12,7 @@ nox.options.default_venv_backend = "venv"
 nox.options.reuse_existing_virtualenvs = True
 nox.options.sessions = ["lint", "tests", "terraform"]
 
+
 def _install(session: nox.Session, *extras: str) -> None:
     target = f".[{','.join(extras)}]" if extras else "."
     session.install("-e", target)
@@ -37,3 +38,10 @@ def lint(session: nox.Session) -> None:
     _install(session, "local", "test", "lint")
     session.run("ruff", "check", ".")
     session.run("mypy", "shared", "functions", "devstack")
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Benchmarks: writes bench/results/latest.json and prints a table."""
+    _install(session, "local", "test")
+    session.run("python", "-m", "bench", *session.posargs)

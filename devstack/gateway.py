@@ -30,7 +30,8 @@ INGRESS = os.environ.get("HALO_GATEWAY_INGRESS", "public")
 def _entry_point(name: str) -> Callable[[Request], Response]:
     entry = load_catalogue()[name]
     module = importlib.import_module(f"functions.{entry.source}.main")
-    return getattr(module, entry.entry_point)  # type: ignore[no-any-return]
+    handler: Callable[[Request], Response] = getattr(module, entry.entry_point)
+    return handler
 
 
 def _not_routed(request: Request) -> Response:

@@ -9,6 +9,7 @@ CloudEvent every `sweep_interval_s`, and the Xendit stand-in.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import sys
 import threading
@@ -79,13 +80,21 @@ class FunctionServer(ManagedServer):
         return f"http://{LOOPBACK}:{self.port}"
 
     def _spawn(self) -> ChildProcess:
-        argv = [sys.executable, "-m", "functions_framework", *self._argv,
-                "--host", LOOPBACK, "--port", str(self.port)]
+        argv = [
+            sys.executable,
+            "-m",
+            "functions_framework",
+            *self._argv,
+            "--host",
+            LOOPBACK,
+            "--port",
+            str(self.port),
+        ]
         return ChildProcess(argv, log_path=self._log_path, env=self._env, cwd=REPO_ROOT)
 
     def _is_ready(self, child: ChildProcess) -> bool:
         try:
-            urllib.request.urlopen(f"{self.url}/__ready", timeout=1)  # noqa: S310 (loopback)
+            urllib.request.urlopen(f"{self.url}/__ready", timeout=1)
         except urllib.error.HTTPError:
             return True  # any HTTP answer means the server is up
         except OSError:
@@ -93,7 +102,9 @@ class FunctionServer(ManagedServer):
         return True
 
 
-def pubsub_cloud_event(topic: str, project: str, payload: dict[str, str]) -> tuple[dict[str, str], bytes]:
+def pubsub_cloud_event(
+    topic: str, project: str, payload: dict[str, str]
+) -> tuple[dict[str, str], bytes]:
     """A binary-mode CloudEvent as Eventarc delivers a Pub/Sub message: (headers, body)."""
     message_id = uuid.uuid4().hex
     now = datetime.now(UTC).isoformat().replace("+00:00", "Z")
@@ -224,8 +235,14 @@ class LocalStack:
         self.servers["sweeper"] = FunctionServer(
             "sweeper",
             self.options.ports.sweeper,
-            ["--source", str(REPO_ROOT / "functions" / sweeper.source / "main.py"),
-             "--target", sweeper.entry_point, "--signature-type", "cloudevent"],
+            [
+                "--source",
+                str(REPO_ROOT / "functions" / sweeper.source / "main.py"),
+                "--target",
+                sweeper.entry_point,
+                "--signature-type",
+                "cloudevent",
+            ],
             {**base_env, "THREADS": "2"},
             log_dir,
         )
@@ -237,7 +254,7 @@ class LocalStack:
         headers, body = pubsub_cloud_event(SWEEP_TOPIC, PROJECT_ID, {"source": "devstack"})
         request = urllib.request.Request(self.sweeper_url, data=body, headers=headers)
         try:
-            with urllib.request.urlopen(request, timeout=120) as response:  # noqa: S310
+            with urllib.request.urlopen(request, timeout=120) as response:
                 return int(response.status)
         except urllib.error.HTTPError as error:
             return int(error.code)
@@ -249,10 +266,9 @@ class LocalStack:
 
         def loop() -> None:
             while not self._stop_sweeping.wait(interval):
-                try:
+                # An OSError means the sweeper is restarting; the next tick retries.
+                with contextlib.suppress(OSError):
                     self.sweep_now()
-                except OSError:
-                    pass  # the sweeper is restarting; the next tick retries
 
         self._sweeper_thread = threading.Thread(target=loop, name="sweeper-loop", daemon=True)
         self._sweeper_thread.start()

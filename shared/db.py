@@ -26,10 +26,11 @@ def _cloud_sql_creator(config: Config) -> Any:
     from google.cloud.sql.connector import Connector, IPTypes
 
     connector = Connector(ip_type=IPTypes.PRIVATE, refresh_strategy="lazy", enable_iam_auth=True)
+    instance = config.cloud_sql_instance or ""
 
     def connect() -> Any:
         return connector.connect(
-            config.cloud_sql_instance, "pg8000", user=config.db_iam_user, db=config.db_name
+            instance, "pg8000", user=config.db_iam_user, db=config.db_name
         )
 
     return connect

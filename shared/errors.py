@@ -18,8 +18,6 @@ class DomainError(Exception):
         self.details = details
 
 
-
-
 class InvalidRequest(DomainError):
     code = "invalid_request"
     default_message = "The request is not valid."

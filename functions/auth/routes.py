@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from shared.domain import accounts, settings
 from shared.identity.firebase import FirebaseUser
-from shared.identity.policies import CLIENT, FIREBASE_SIGNED_IN, MITRA, OPEN, ClientCaller, MitraCaller
+from shared.identity.policies import (
+    CLIENT,
+    FIREBASE_SIGNED_IN,
+    MITRA,
+    OPEN,
+    ClientCaller,
+    MitraCaller,
+)
 from shared.schemas.accounts import (
     AnonymityOut,
     ClientProfileOut,

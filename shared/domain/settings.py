@@ -94,11 +94,11 @@ def _load() -> VersionedSettings:
 def _load_from_database() -> VersionedSettings:
     with db.read() as connection:
         row = connection.execute(
-            sa.text(
-                "SELECT version, settings FROM settings_versions ORDER BY version DESC LIMIT 1"
-            )
+            sa.text("SELECT version, settings FROM settings_versions ORDER BY version DESC LIMIT 1")
         ).one()
-    return VersionedSettings(version=row.version, settings=ProductSettings.model_validate(row.settings))
+    return VersionedSettings(
+        version=row.version, settings=ProductSettings.model_validate(row.settings)
+    )
 
 
 def _publish(loaded: VersionedSettings) -> None:

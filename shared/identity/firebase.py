@@ -72,8 +72,13 @@ def verify_id_token(token: str) -> FirebaseUser:
         claims = auth.verify_id_token(token, app=_firebase_app(), clock_skew_seconds=10)
     except auth.CertificateFetchError:
         raise Unavailable("Cannot verify sign-in right now.", retry_after_s=5) from None
-    except (ValueError, auth.InvalidIdTokenError, auth.ExpiredIdTokenError,
-            auth.RevokedIdTokenError, auth.UserDisabledError):
+    except (
+        ValueError,
+        auth.InvalidIdTokenError,
+        auth.ExpiredIdTokenError,
+        auth.RevokedIdTokenError,
+        auth.UserDisabledError,
+    ):
         raise Unauthenticated() from None
     firebase_claims = claims.get("firebase") or {}
     return FirebaseUser(

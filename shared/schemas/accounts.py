@@ -28,7 +28,7 @@ class ClientProfileOut(ResponseModel):
             display_name=row.display_name,
             registered=row.registered,
             sign_in_provider=row.sign_in_provider,
-            status=row.status,  # type: ignore[arg-type]
+            status=row.status,
         )
 
 
@@ -40,7 +40,7 @@ class MitraProfileOut(ResponseModel):
 
     @classmethod
     def of(cls, row: MitraRow) -> MitraProfileOut:
-        return cls(id=row.id, name=row.name, status=row.status, photo_url=row.photo_url)  # type: ignore[arg-type]
+        return cls(id=row.id, name=row.name, status=row.status, photo_url=row.photo_url)
 
 
 class AnonymityOut(ResponseModel):

@@ -101,7 +101,9 @@ def update_display_name(connection: Connection, client_id: UUID, display_name: s
                 f"WHERE id = :id RETURNING {COLUMNS}"
             ),
             {"id": client_id, "name": display_name},
-        ).one()._mapping
+        )
+        .one()
+        ._mapping
     )
 
 
@@ -126,5 +128,7 @@ def mark_registered(
                 """
             ),
             {"id": client_id, "provider": sign_in_provider, "phone": phone, "email": email},
-        ).one()._mapping
+        )
+        .one()
+        ._mapping
     )

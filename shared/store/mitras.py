@@ -70,9 +70,7 @@ def link_firebase_uid(connection: Connection, mitra_id: UUID, firebase_uid: str)
     """Bind the mitra to the Firebase user that proved the phone number, replacing any older
     binding (a mitra who reinstalls the app gets a new UID for the same phone)."""
     connection.execute(
-        sa.text(
-            "UPDATE mitras SET firebase_uid = NULL WHERE firebase_uid = :uid AND id <> :id"
-        ),
+        sa.text("UPDATE mitras SET firebase_uid = NULL WHERE firebase_uid = :uid AND id <> :id"),
         {"uid": firebase_uid, "id": mitra_id},
     )
     return MitraRow(
@@ -82,7 +80,9 @@ def link_firebase_uid(connection: Connection, mitra_id: UUID, firebase_uid: str)
                 f" WHERE id = :id RETURNING {COLUMNS}"
             ),
             {"uid": firebase_uid, "id": mitra_id},
-        ).one()._mapping
+        )
+        .one()
+        ._mapping
     )
 
 
@@ -96,5 +96,7 @@ def insert(
                 f" RETURNING {COLUMNS}"
             ),
             {"name": name, "phone": phone, "max": max_customers},
-        ).one()._mapping
+        )
+        .one()
+        ._mapping
     )

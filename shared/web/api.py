@@ -13,7 +13,7 @@ import json
 import re
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -53,7 +53,7 @@ class Call(Generic[BodyT]):
     caller: Any
     body: BodyT
     query: Any
-    params: dict[str, Any]
+    params: Mapping[str, Any]
     request_id: str
 
     @property
@@ -218,8 +218,14 @@ class Api:
             body = _parse_body(request, route.body) if route.body else None
             query = _parse_query(request, route.query) if route.query else None
             result = route.handler(
-                Call(request=request, caller=caller, body=body, query=query, params=params,
-                     request_id=request_id)
+                Call(
+                    request=request,
+                    caller=caller,
+                    body=body,
+                    query=query,
+                    params=params,
+                    request_id=request_id,
+                )
             )
             return _to_response(result, route)
         except errors.DomainError as error:
@@ -286,7 +292,9 @@ def _parse_body(request: Request, model: type[BaseModel]) -> BaseModel:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise errors.InvalidRequest("Some fields are not valid.", fields=field_errors(exc)) from None
+        raise errors.InvalidRequest(
+            "Some fields are not valid.", fields=field_errors(exc)
+        ) from None
 
 
 def _parse_query(request: Request, model: type[BaseModel]) -> BaseModel:

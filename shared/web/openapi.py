@@ -145,7 +145,11 @@ def build_document(apis: list[Api], prefix: str, title: str) -> dict[str, Any]:
         "components": {
             "schemas": components.schemas,
             "securitySchemes": {
-                "firebase": {"type": "http", "scheme": "bearer", "bearerFormat": "Firebase ID token"},
+                "firebase": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "bearerFormat": "Firebase ID token",
+                },
                 "operator": {"type": "http", "scheme": "bearer", "bearerFormat": "Operator token"},
             },
         },

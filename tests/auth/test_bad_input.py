@@ -31,11 +31,26 @@ def anonymous(accounts):
         (b'{"display_name": "Sa\\nri"}', "application/json", 400, "invalid_request"),
         (b'{"display_name": "Sari", "role": "admin"}', "application/json", 400, "invalid_request"),
         (b'["Sari"]', "application/json", 400, "invalid_request"),
-        (b'{"display_name": "' + b"x" * 70_000 + b'"}', "application/json", 413,
-         "payload_too_large"),
+        (
+            b'{"display_name": "' + b"x" * 70_000 + b'"}',
+            "application/json",
+            413,
+            "payload_too_large",
+        ),
     ],
-    ids=["malformed", "empty", "wrong-type", "number", "too-short", "too-long", "nul",
-         "newline", "unknown-field", "array", "oversized"],
+    ids=[
+        "malformed",
+        "empty",
+        "wrong-type",
+        "number",
+        "too-short",
+        "too-long",
+        "nul",
+        "newline",
+        "unknown-field",
+        "array",
+        "oversized",
+    ],
 )
 def test_register_refuses_bad_bodies(api, database, anonymous, body, content_type, status, code):
     before = _client_count(database)
@@ -55,8 +70,11 @@ def test_register_refuses_bad_bodies(api, database, anonymous, body, content_typ
 
 
 def test_invalid_field_is_named(api, anonymous):
-    response = api.post("/api/client/auth/register", json={"display_name": "S", "extra": 1},
-                        headers=bearer(anonymous.id_token))
+    response = api.post(
+        "/api/client/auth/register",
+        json={"display_name": "S", "extra": 1},
+        headers=bearer(anonymous.id_token),
+    )
 
     fields = {item["field"] for item in response.json()["error"]["details"]["fields"]}
     assert fields == {"display_name", "extra"}

@@ -10,10 +10,16 @@ from tests.conftest import bearer, random_phone
 def test_anonymous_client_registers_once_and_gets_the_trial(api, accounts, database):
     account = accounts.sign_in_anonymously()
 
-    first = api.post("/api/client/auth/register", json={"display_name": "  Sari  "},
-                     headers=bearer(account.id_token))
-    again = api.post("/api/client/auth/register", json={"display_name": "Sari Lain"},
-                     headers=bearer(account.id_token))
+    first = api.post(
+        "/api/client/auth/register",
+        json={"display_name": "  Sari  "},
+        headers=bearer(account.id_token),
+    )
+    again = api.post(
+        "/api/client/auth/register",
+        json={"display_name": "Sari Lain"},
+        headers=bearer(account.id_token),
+    )
 
     assert first.status_code == 201
     assert again.status_code == 200
@@ -41,8 +47,9 @@ def test_me_before_registering_says_registration_required(api, accounts):
 def test_client_renames_and_reads_profile(api, make_client):
     client = make_client("Nama Lama")
 
-    renamed = api.patch("/api/client/auth/me", json={"display_name": "Nama Baru"},
-                        headers=client.headers)
+    renamed = api.patch(
+        "/api/client/auth/me", json={"display_name": "Nama Baru"}, headers=client.headers
+    )
     me = api.get("/api/client/auth/me", headers=client.headers)
 
     assert renamed.status_code == 200
@@ -91,8 +98,12 @@ def test_mitra_logs_in_with_phone_otp(api, make_mitra):
     me = api.get("/api/mitra/auth/me", headers=mitra.headers)
 
     assert me.status_code == 200
-    assert me.json() == {"id": mitra.id, "name": "Bestie Dewi", "status": "active",
-                         "photo_url": None}
+    assert me.json() == {
+        "id": mitra.id,
+        "name": "Bestie Dewi",
+        "status": "active",
+        "photo_url": None,
+    }
 
 
 def test_unknown_phone_is_not_a_mitra(api, accounts, database):
@@ -148,6 +159,11 @@ def test_public_config_has_the_contract_fields(api):
 
     assert response.status_code == 200
     body = response.json()
-    assert set(body) >= {"heartbeat_interval_s", "heartbeat_timeout_s", "search_window_s",
-                         "trial_sessions", "anonymity"}
+    assert set(body) >= {
+        "heartbeat_interval_s",
+        "heartbeat_timeout_s",
+        "search_window_s",
+        "trial_sessions",
+        "anonymity",
+    }
     assert body["heartbeat_timeout_s"] >= 2 * body["heartbeat_interval_s"]

@@ -169,8 +169,8 @@ def upgrade() -> None:
     );
     CREATE UNIQUE INDEX pairing_requests_one_open_per_client ON pairing_requests (client_id)
         WHERE status = 'searching';
-    CREATE UNIQUE INDEX pairing_requests_idempotency ON pairing_requests (client_id, idempotency_key)
-        WHERE idempotency_key IS NOT NULL;
+    CREATE UNIQUE INDEX pairing_requests_idempotency
+        ON pairing_requests (client_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
     CREATE UNIQUE INDEX pairing_requests_one_match_per_session ON pairing_requests (session_id)
         WHERE reroute_session IS NULL AND session_id IS NOT NULL;
     CREATE INDEX pairing_requests_created_idx ON pairing_requests (created_at);

@@ -1,0 +1,1 @@
+"""Helpers shared by the tests (clients of the local servers)."""
