@@ -1,0 +1,14 @@
+terraform {
+  required_version = ">= 1.11.0"
+
+  required_providers {
+    google = {
+      source  = "hashicorp/google"
+      version = ">= 7.45.0, < 8.0.0"
+    }
+    archive = {
+      source  = "hashicorp/archive"
+      version = ">= 2.8.0, < 3.0.0"
+    }
+  }
+}

@@ -1,0 +1,19 @@
+output "instance_id" {
+  description = "Full instance id."
+  value       = google_memorystore_instance.this.id
+}
+
+output "host" {
+  description = "Private address of the primary endpoint."
+  value       = local.primary.ip_address
+}
+
+output "port" {
+  description = "Port of the primary endpoint."
+  value       = local.primary.port
+}
+
+output "url" {
+  description = "The functions' VALKEY_URL (database 0). Not secret: the address is private and the instance is reachable only from the VPC."
+  value       = "redis://${local.primary.ip_address}:${local.primary.port}/0"
+}
