@@ -1,9 +1,15 @@
-"""Entry point of the presence function (Cloud Run functions, functions-framework)."""
+"""Entry points of the presence function (Cloud Run functions, functions-framework).
+
+`presence` serves the mitra's HTTP routes; `sweep_presence` is the sweeper's CloudEvent
+entry point (Scheduler → Pub/Sub → Eventarc), deployed from the same source.
+"""
 
 import functions_framework
+from cloudevents.http import CloudEvent
 from flask import Request, Response
 
 from functions.presence.routes import api
+from functions.presence.sweep import on_tick
 from shared import log
 from shared.config import get_config
 
@@ -16,5 +22,5 @@ def presence(request: Request) -> Response:
 
 
 @functions_framework.cloud_event
-def sweep_presence(event: object) -> None:
-    """Placeholder until the presence issue lands the sweeper."""
+def sweep_presence(event: CloudEvent) -> None:
+    on_tick(event)

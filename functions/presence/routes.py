@@ -1,7 +1,43 @@
-"""Presence routes (filled in by the presence issue)."""
+"""Presence routes: the mitra's online/offline toggle and the heartbeat hot path."""
 
 from __future__ import annotations
 
-from shared.web import Api
+from shared.domain import presence
+from shared.identity.firebase import FirebaseUser
+from shared.identity.policies import MITRA, MITRA_TOKEN, MitraCaller
+from shared.schemas.presence import PresenceIn, PresenceOut
+from shared.web import Api, Call
 
 api = Api("presence", title="Halo Bestie presence")
+
+
+@api.get("/api/mitra/presence", auth=MITRA, response=PresenceOut, errors=("suspended",))
+def read_presence(call: Call[None]) -> PresenceOut:
+    """The caller's presence; `offline` as soon as the heartbeats lapsed."""
+    caller: MitraCaller = call.caller
+    return PresenceOut.of(presence.view(caller.mitra))
+
+
+@api.put(
+    "/api/mitra/presence",
+    auth=MITRA,
+    body=PresenceIn,
+    response=PresenceOut,
+    errors=("suspended",),
+)
+def set_presence(call: Call[PresenceIn]) -> PresenceOut:
+    """Go online or offline; idempotent, logs only real transitions."""
+    caller: MitraCaller = call.caller
+    return PresenceOut.of(presence.set_status(caller.mitra, call.body.status))
+
+
+@api.post(
+    "/api/mitra/presence/heartbeat",
+    auth=MITRA_TOKEN,
+    status=204,
+    errors=("not_online", "suspended"),
+)
+def heartbeat(call: Call[None]) -> None:
+    """Keep the caller online; `409 not_online` when it is offline (toggle off in the app)."""
+    user: FirebaseUser = call.caller
+    presence.heartbeat(user.uid)

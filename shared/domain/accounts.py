@@ -81,7 +81,11 @@ def login_mitra(user: FirebaseUser) -> MitraRow:
             raise NotAMitra()
         if mitra.suspended:
             raise Suspended()
-        return mitras.link_firebase_uid(connection, mitra.id, user.uid)
+        linked = mitras.link_firebase_uid(connection, mitra.id, user.uid)
+    # A cached resolution of either UID may name the old binding; the next request re-reads.
+    presence.forget_mitra_identity(mitra.firebase_uid)
+    presence.forget_mitra_identity(user.uid)
+    return linked
 
 
 def logout_mitra(mitra: MitraRow) -> None:

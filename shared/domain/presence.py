@@ -1,48 +1,309 @@
-"""Mitra presence: online/offline transitions (durable in PostgreSQL, with the online log)
-and heartbeat times in Valkey (`presence:heartbeats`, a sorted set scored by the last
-heartbeat in epoch milliseconds, holding exactly the mitras that are online)."""
+"""Mitra presence: online/offline transitions (durable in PostgreSQL, one online-log row per
+real transition) and heartbeat times in Valkey (`presence:heartbeats`, a sorted set scored by
+the last heartbeat in epoch milliseconds, holding the mitras PostgreSQL has put online).
+
+Availability is lazy: a member whose last heartbeat is older than `heartbeat_timeout_s`
+(score below `fresh_cutoff_ms`) is unavailable from that instant, to pairing, the dashboard
+and this module alike. The sweeper makes it durable (`expire_lapsed`) and heals Valkey from
+PostgreSQL (`reconcile`). See docs/presence.md.
+"""
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Literal
 from uuid import UUID
 
-import sqlalchemy as sa
-
 from shared import db, events, valkey
-from shared.store import online_log
+from shared.domain import settings
+from shared.domain.settings import ProductSettings
+from shared.errors import Forbidden, NotOnline, Suspended
+from shared.log import get_logger, log_event
+from shared.store import heartbeats, mitras, presence_transitions
+from shared.store.heartbeats import HEARTBEATS_KEY, Beat, uid_cache_key
+from shared.store.load import CAPACITY_KEY, LOAD_KEY
+from shared.store.mitras import MitraRow
 from shared.store.online_log import Reason
 
-HEARTBEATS_KEY = "presence:heartbeats"
+__all__ = [
+    "HEARTBEATS_KEY",
+    "PresenceView",
+    "expire_lapsed",
+    "forget_mitra_identity",
+    "fresh_cutoff_ms",
+    "go_offline",
+    "go_online",
+    "heartbeat",
+    "now_ms",
+    "online_count",
+    "reconcile",
+    "set_status",
+    "uid_cache_key",
+    "view",
+]
+
+Status = Literal["online", "offline"]
+
+SWEEP_BATCH = 500
+logger = get_logger("halo.presence")
+
+
+@dataclass(frozen=True, slots=True)
+class PresenceView:
+    status: Status
+    last_heartbeat_at: datetime | None
+    heartbeat_interval_s: int
+    heartbeat_timeout_s: int
+
+
+def now_ms() -> int:
+    """Epoch milliseconds on this server's clock. Times are passed into the Lua scripts
+    rather than read there with TIME, so scripts stay deterministic (replication-safe on
+    every server version) and tests can pass any instant."""
+    return time.time_ns() // 1_000_000
+
+
+def fresh_cutoff_ms(current: ProductSettings, now: int) -> int:
+    """A mitra is available iff its heartbeat score is at or after this (lazy expiry)."""
+    return now - current.heartbeat_timeout_s * 1000
+
+
+def _at(ms: float) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, UTC)
+
+
+# -- the mitra's own view and toggle ---------------------------------------------------------
+
+
+def view(mitra: MitraRow) -> PresenceView:
+    """What the mitra app shows: offline as soon as the heartbeats lapsed, swept or not."""
+    current = settings.current()
+    last = heartbeats.last_beat_ms(str(mitra.id))
+    fresh = last is not None and last >= fresh_cutoff_ms(current, now_ms())
+    return PresenceView(
+        status="online" if mitra.is_online and fresh else "offline",
+        last_heartbeat_at=_at(last) if last is not None else None,
+        heartbeat_interval_s=current.heartbeat_interval_s,
+        heartbeat_timeout_s=current.heartbeat_timeout_s,
+    )
+
+
+def set_status(mitra: MitraRow, status: Status) -> PresenceView:
+    """The toggle: idempotent, logging only real transitions."""
+    current = settings.current()
+    if status == "online":
+        at = go_online(mitra)
+        return PresenceView(
+            "online", _at(at), current.heartbeat_interval_s, current.heartbeat_timeout_s
+        )
+    go_offline(mitra.id, "manual")
+    return PresenceView("offline", None, current.heartbeat_interval_s, current.heartbeat_timeout_s)
+
+
+def go_online(mitra: MitraRow) -> int:
+    """Put the (active) mitra online with a fresh heartbeat; the heartbeat time, epoch ms.
+
+    A mitra still online in PostgreSQL whose heartbeats lapsed is offline in fact: that
+    lapse is settled first (its `heartbeat_timeout` row), so the log shows the gap."""
+    mitra_id = str(mitra.id)
+    now = now_ms()
+    if mitra.is_online:
+        cutoff = fresh_cutoff_ms(settings.current(), now)
+        if heartbeats.claim_lapsed(cutoff, 1, only=[mitra_id]):
+            with db.transaction() as connection:
+                presence_transitions.go_offline(connection, [mitra_id], "heartbeat_timeout")
+    with db.transaction() as connection:
+        presence_transitions.go_online(connection, mitra_id, "manual")
+    heartbeats.enter(mitra_id, mitra.firebase_uid, now, mitra.max_customers)
+    return now
 
 
 def go_offline(mitra_id: UUID, reason: Reason, operator_id: UUID | None = None) -> bool:
     """Take a mitra offline; True if this was a real transition (logged once), False if the
     mitra was already offline (nothing written)."""
     with db.transaction() as connection:
-        changed = connection.execute(
-            sa.text(
-                "UPDATE mitras SET is_online = false, online_since = NULL, updated_at = now()"
-                " WHERE id = :id AND is_online RETURNING id"
-            ),
-            {"id": mitra_id},
-        ).one_or_none()
-        if changed is not None:
-            online_log.append(
-                connection, mitra_id=mitra_id, status="offline", reason=reason,
-                operator_id=operator_id,
-            )
-    valkey.client().zrem(HEARTBEATS_KEY, str(mitra_id))
-    if changed is not None:
-        events.publish("mitra", mitra_id, "presence.offline", {"reason": reason})
-    return changed is not None
-
-
-def uid_cache_key(firebase_uid: str) -> str:
-    return f"presence:uid:{firebase_uid}"
+        changed = presence_transitions.go_offline(connection, [mitra_id], reason, operator_id)
+    heartbeats.leave(str(mitra_id))
+    _announce_offline(changed, reason)
+    return bool(changed)
 
 
 def forget_mitra_identity(firebase_uid: str | None) -> None:
     """Drop the cached Firebase UID → mitra resolution (on suspend, phone change, relink),
     so the next request re-reads PostgreSQL and sees the change at once."""
     if firebase_uid:
-        valkey.client().delete(uid_cache_key(firebase_uid))
+        heartbeats.forget_uid(firebase_uid)
+
+
+def online_count(now: int | None = None) -> int:
+    """Mitras online right now (fresh heartbeat), for the dashboard."""
+    return heartbeats.count_fresh(fresh_cutoff_ms(settings.current(), now or now_ms()))
+
+
+# -- the hot path ----------------------------------------------------------------------------
+
+
+def heartbeat(firebase_uid: str) -> None:
+    """Refresh the caller's heartbeat: one Valkey round trip, no SQL, while the UID is cached.
+
+    On a cache miss PostgreSQL resolves the caller once (refusing non-mitras and suspended
+    mitras) and the resolution is cached with the same round trip that records the beat.
+    Raises `NotOnline` when the mitra is offline or its heartbeats already lapsed."""
+    now = now_ms()
+    cutoff = fresh_cutoff_ms(settings.current(), now)
+    outcome = heartbeats.beat(firebase_uid, now, cutoff)
+    if outcome is Beat.UNKNOWN_UID:
+        mitra = _active_mitra(firebase_uid)
+        # Online in PostgreSQL but missing from Valkey means Valkey lost it: the cache miss
+        # (the UID cache went with it) is where presence rebuilds, one heartbeat later.
+        outcome = heartbeats.beat(
+            firebase_uid, now, cutoff, resolved_mitra_id=str(mitra.id), restore=mitra.is_online
+        )
+    if outcome is not Beat.OK:
+        raise NotOnline()
+
+
+def _active_mitra(firebase_uid: str) -> MitraRow:
+    with db.read() as connection:
+        mitra = mitras.by_uid(connection, firebase_uid)
+    if mitra is None:
+        raise Forbidden("Only mitras may use this. Log in with your mitra phone number.")
+    if mitra.suspended:
+        raise Suspended()
+    return mitra
+
+
+# -- the sweeper's steps ---------------------------------------------------------------------
+
+
+def expire_lapsed(now: int | None = None, *, batch_size: int = SWEEP_BATCH) -> dict[str, int]:
+    """Take offline every mitra whose heartbeats lapsed: claim them atomically in Valkey,
+    then flip each in PostgreSQL with one log row, then tell each app. Costs O(lapsed), not
+    O(online): the claim is a range query on the sorted set's low end."""
+    cutoff = fresh_cutoff_ms(settings.current(), now or now_ms())
+    claimed = expired = 0
+    while True:
+        batch = [mitra_id for mitra_id, _ in heartbeats.claim_lapsed(cutoff, batch_size)]
+        claimed += len(batch)
+        expired += len(_take_offline(_valid_ids(batch), "heartbeat_timeout"))
+        if len(batch) < batch_size:
+            return {"claimed": claimed, "expired": expired}
+
+
+def reconcile(now: int | None = None) -> dict[str, int]:
+    """Make Valkey agree with PostgreSQL, the system of record. O(online) reads, batched:
+    one ZRANGE, one query per table, one pipeline per change set.
+
+    - online in PostgreSQL, missing from the heartbeat set: if Valkey lost its data, re-add
+      with a fresh beat (one full timeout to heartbeat again); if Valkey is intact, the
+      mitra was claimed by a sweeper that died before PostgreSQL, or never reached Valkey:
+      take it offline (`heartbeat_timeout`) once it has been online longer than the timeout;
+    - in the heartbeat set, offline in PostgreSQL: remove, unless refreshed meanwhile;
+    - `presence:load` ← active sessions per mitra, `presence:capacity` ← max_customers."""
+    now = now or now_ms()
+    timeout = timedelta(seconds=settings.current().heartbeat_timeout_s)
+    intact = heartbeats.is_intact()
+    in_valkey = heartbeats.members()
+    with db.read() as connection:
+        online = mitras.online_since_by_id(connection)
+    counts = {"restored": 0, "lost": 0, "dropped": 0}
+
+    missing = [mitra_id for mitra_id in online if mitra_id not in in_valkey]
+    if not intact:
+        counts["restored"] = heartbeats.add_missing(missing, now)
+    else:
+        overdue_before = _at(now) - timeout
+        overdue = [
+            (m, since) for m in missing if (since := online[m]) is None or since < overdue_before
+        ]
+        with db.transaction() as connection:
+            lost = presence_transitions.go_offline_if_unchanged(
+                connection, overdue, "heartbeat_timeout"
+            )
+        _announce_offline(lost, "heartbeat_timeout")
+        counts["lost"] = len(lost)
+
+    extra = {m: score for m, score in in_valkey.items() if m not in online}
+    if extra:
+        with db.read() as connection:
+            # Re-read: a mitra that went online after the first read is in both by now.
+            still_online = mitras.online_among(connection, _valid_ids(list(extra)))
+        counts["dropped"] = heartbeats.forget_unchanged(
+            {m: score for m, score in extra.items() if m not in still_online}
+        )
+
+    counts.update(_reconcile_load())
+    counts["capacity_fixed"] = _reconcile_capacity()
+    heartbeats.mark_intact()
+    return counts
+
+
+def _reconcile_load() -> dict[str, int]:
+    """`presence:load` follows active sessions. Too low is fixed at once (it could let a
+    mitra exceed capacity); too high only when the same surplus outlived a whole sweep
+    interval, because a claim in flight has Valkey ahead of PostgreSQL for milliseconds."""
+    seen = heartbeats.read_hash(LOAD_KEY)
+    with db.read() as connection:
+        truth = mitras.active_session_counts(connection)
+    suspected = heartbeats.read_hash(heartbeats.LOAD_SUSPECTS_KEY)
+    changes: list[tuple[str, str, str]] = []
+    suspects: dict[str, str] = {}
+    for mitra_id in seen.keys() | truth.keys():
+        held, want = int(seen.get(mitra_id) or 0), truth.get(mitra_id, 0)
+        if held == want:
+            continue
+        mark = f"{held}>{want}"
+        if held < want or suspected.get(mitra_id) == mark:
+            changes.append((mitra_id, seen.get(mitra_id, ""), str(want) if want else ""))
+        else:
+            suspects[mitra_id] = mark
+    fixed = heartbeats.compare_and_set(LOAD_KEY, changes)
+    heartbeats.replace_hash(heartbeats.LOAD_SUSPECTS_KEY, suspects)
+    return {"load_fixed": fixed, "load_suspect": len(suspects)}
+
+
+def _reconcile_capacity() -> int:
+    seen = heartbeats.read_hash(CAPACITY_KEY)
+    with db.read() as connection:
+        truth = {m: str(n) for m, n in mitras.capacity_overrides(connection).items()}
+    changes = [
+        (mitra_id, seen.get(mitra_id, ""), truth.get(mitra_id, ""))
+        for mitra_id in seen.keys() | truth.keys()
+        if seen.get(mitra_id) != truth.get(mitra_id)
+    ]
+    return heartbeats.compare_and_set(CAPACITY_KEY, changes)
+
+
+def _take_offline(mitra_ids: list[str], reason: Reason) -> list[str]:
+    if not mitra_ids:
+        return []
+    with db.transaction() as connection:
+        changed = presence_transitions.go_offline(connection, mitra_ids, reason)
+    _announce_offline(changed, reason)
+    return changed
+
+
+def _announce_offline(mitra_ids: list[str], reason: Reason) -> None:
+    if not mitra_ids:
+        return
+    pipe = valkey.client().pipeline(transaction=False)
+    for mitra_id in mitra_ids:
+        pipe.publish(
+            events.channel("mitra", mitra_id),
+            events.envelope("presence.offline", {"reason": reason}),
+        )
+    pipe.execute()
+
+
+def _valid_ids(members: list[str]) -> list[str]:
+    """Members that are mitra ids; anything else in the set is logged and skipped rather
+    than failing a whole batch's SQL."""
+    valid = []
+    for member in members:
+        try:
+            valid.append(str(UUID(member)))
+        except ValueError:
+            log_event(logger, 30, "ignored a heartbeat member that is not a mitra id")
+    return valid

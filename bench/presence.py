@@ -1,0 +1,300 @@
+"""Presence benchmark (issue 4): figures, not asserts.
+
+- `heartbeat_vs_noop_ratio`: heartbeat requests/s through the real functions-framework
+  server (token verification, the route pipeline, one Valkey round trip) over a no-op
+  endpoint of the same server process, same run, same client (bench/noop_target.py);
+- `heartbeat_valkey_roundtrips`, `heartbeat_sql_queries`: per heartbeat, counted inside
+  the server process over sequential heartbeats (SQL = statements + pool checkouts);
+- `sweep_stale_cost_ratio`: time of the sweeper's timeout step for 1,000 lapsed mitras among
+  100,000 online over 1,000 lapsed among 1,000 online.
+
+`run(stack)` takes a started devstack LocalStack and returns metric name → number.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import secrets
+import statistics
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from devstack.servers import free_port
+from devstack.stack import REPO_ROOT, FunctionServer, LocalStack, _inherited_env
+from shared.catalogue import load_catalogue
+
+CLIENT_THREADS = 8
+PHASE_S = 3.0
+PHASES = 2  # noop, heartbeat, noop, heartbeat, … interleaved so drift hits both alike
+MITRAS = 16
+COUNTED_BEATS = 300
+ONLINE_FAKES = 100_000
+STALE = 1_000
+SWEEP_REPEATS = 5
+
+
+def run(stack: LocalStack) -> dict[str, float]:
+    _use_stack(stack)
+    server = _start_bench_server(stack)
+    try:
+        tokens = _online_mitras(stack, server.url)
+        figures = _throughput(server.url, tokens)
+        figures.update(_costs_per_heartbeat(server.url, tokens))
+    finally:
+        server.stop()
+    figures.update(_sweep_cost())
+    return figures
+
+
+# -- set-up ------------------------------------------------------------------------------
+
+
+def _use_stack(stack: LocalStack) -> None:
+    """Point this process's shared.* clients at the stack (as tests/conftest.py does)."""
+    from shared import db, valkey
+    from shared.config import get_config
+    from shared.domain import settings
+
+    os.environ.update(stack.env())
+    get_config.cache_clear()
+    db.reset_engine()
+    valkey.reset_client()
+    settings.forget_cache()
+
+
+def _start_bench_server(stack: LocalStack) -> FunctionServer:
+    env = {**_inherited_env(), **stack.env()}
+    env.pop("SETTINGS_CACHE_S", None)  # the production default (5 s), whatever the stack uses
+    env["THREADS"] = str(load_catalogue()["presence"].sizing.threads)
+    log_dir = Path(stack.data_dir) / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    server = FunctionServer(
+        "bench-presence",
+        free_port(),
+        ["--source", str(REPO_ROOT / "bench" / "noop_target.py"), "--target", "dispatch"],
+        env,
+        log_dir,
+    )
+    server.start()
+    return server
+
+
+def _online_mitras(stack: LocalStack, url: str) -> list[str]:
+    """MITRAS mitras created as operators do, logged in by phone OTP, toggled online."""
+    from tests.support.firebase_accounts import FirebaseAccounts
+
+    accounts = FirebaseAccounts(stack.emulator.host_port, stack.emulator.project_id)
+    engine = sa.create_engine(stack.database_url)
+    tokens = []
+    try:
+        for _ in range(MITRAS):
+            phone = "+62877" + "".join(secrets.choice("0123456789") for _ in range(8))
+            with engine.begin() as connection:
+                connection.execute(
+                    sa.text("INSERT INTO mitras (name, phone) VALUES ('Bench Mitra', :p)"),
+                    {"p": phone},
+                )
+            token = accounts.sign_in_with_phone(phone).id_token
+            _request(stack.public_url, "POST", "/api/mitra/auth/login", token, expect=200)
+            _request(
+                url, "PUT", "/api/mitra/presence", token, body={"status": "online"}, expect=200
+            )
+            tokens.append(token)
+    finally:
+        engine.dispose()
+    return tokens
+
+
+def _request(
+    base: str,
+    method: str,
+    path: str,
+    token: str | None = None,
+    *,
+    body: Any = None,
+    expect: int,
+) -> bytes:
+    host, port = base.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=30)
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    connection.request(
+        method, path, body=json.dumps(body) if body is not None else None, headers=headers
+    )
+    response = connection.getresponse()
+    data = response.read()
+    connection.close()
+    if response.status != expect:
+        raise RuntimeError(f"{method} {path}: {response.status} {data[:200]!r}")
+    return data
+
+
+# -- throughput --------------------------------------------------------------------------
+
+
+def _phase(url: str, method: str, path: str, tokens: list[str]) -> float:
+    """Requests/s answered 204 by CLIENT_THREADS keep-alive clients over PHASE_S seconds."""
+    host, port = url.removeprefix("http://").split(":")
+    done = [0] * CLIENT_THREADS
+    failed = [0] * CLIENT_THREADS
+    start = threading.Barrier(CLIENT_THREADS + 1)
+    stop_at = [0.0]
+
+    def client(index: int) -> None:
+        connection = http.client.HTTPConnection(host, int(port), timeout=30)
+        headers = {"Authorization": f"Bearer {tokens[index % len(tokens)]}", "Content-Length": "0"}
+        start.wait()
+        while time.perf_counter() < stop_at[0]:
+            connection.request(method, path, headers=headers)
+            response = connection.getresponse()
+            response.read()
+            if response.status == 204:
+                done[index] += 1
+            else:
+                failed[index] += 1
+        connection.close()
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(CLIENT_THREADS)]
+    for thread in threads:
+        thread.start()
+    began = time.perf_counter()
+    stop_at[0] = began + PHASE_S
+    start.wait()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - began
+    if sum(failed):
+        raise RuntimeError(f"{path}: {sum(failed)} requests did not answer 204")
+    return sum(done) / elapsed
+
+
+def _throughput(url: str, tokens: list[str]) -> dict[str, float]:
+    _phase(url, "POST", "/__bench/noop", tokens)  # warm both paths
+    _phase(url, "POST", "/api/mitra/presence/heartbeat", tokens)
+    noop, pipeline, beat = [], [], []
+    for _ in range(PHASES):
+        noop.append(_phase(url, "POST", "/__bench/noop", tokens))
+        pipeline.append(_phase(url, "POST", "/__bench/api-noop", tokens))
+        beat.append(_phase(url, "POST", "/api/mitra/presence/heartbeat", tokens))
+    noop_rps, beat_rps = statistics.mean(noop), statistics.mean(beat)
+    return {
+        "heartbeat_rps": round(beat_rps, 1),
+        "noop_rps": round(noop_rps, 1),
+        "route_pipeline_noop_rps": round(statistics.mean(pipeline), 1),
+        "heartbeat_vs_noop_ratio": round(beat_rps / noop_rps, 3),
+    }
+
+
+def _costs_per_heartbeat(url: str, tokens: list[str]) -> dict[str, float]:
+    from shared import valkey
+
+    def counters() -> dict[str, int]:
+        return json.loads(_request(url, "GET", "/__bench/counters", expect=200))
+
+    def commandstats() -> int:
+        stats = valkey.client().info("commandstats")
+        return sum(int(v["calls"]) for k, v in stats.items() if k != "cmdstat_info")
+
+    before, commands_before = counters(), commandstats()
+    for i in range(COUNTED_BEATS):
+        _request(url, "POST", "/api/mitra/presence/heartbeat", tokens[i % len(tokens)], expect=204)
+    after, commands_after = counters(), commandstats()
+    return {
+        "heartbeat_valkey_roundtrips": round(
+            (after["valkey_roundtrips"] - before["valkey_roundtrips"]) / COUNTED_BEATS, 3
+        ),
+        # INFO commandstats counts the commands a script runs too (GET, ZSCORE, ZADD).
+        "heartbeat_valkey_commands": round((commands_after - commands_before) / COUNTED_BEATS, 3),
+        "heartbeat_sql_queries": round(
+            (
+                after["sql_statements"]
+                - before["sql_statements"]
+                + after["sql_checkouts"]
+                - before["sql_checkouts"]
+            )
+            / COUNTED_BEATS,
+            3,
+        ),
+    }
+
+
+# -- sweeper cost ------------------------------------------------------------------------
+
+
+def _sweep_cost() -> dict[str, float]:
+    from shared import db, valkey
+    from shared.domain import presence, settings
+    from shared.store.heartbeats import HEARTBEATS_KEY
+
+    prefix = "+62866" + "".join(secrets.choice("0123456789") for _ in range(3))
+    with db.transaction() as connection:
+        ids = [
+            str(row.id)
+            for row in connection.execute(
+                sa.text(
+                    "INSERT INTO mitras (name, phone)"
+                    " SELECT 'Bench Stale ' || n, :prefix || lpad(n::text, 5, '0')"
+                    " FROM generate_series(1, :count) AS n RETURNING id"
+                ),
+                {"prefix": prefix, "count": STALE},
+            )
+        ]
+    fakes = [str(uuid.uuid4()) for _ in range(ONLINE_FAKES)]
+    client = valkey.client()
+
+    def seed(with_fakes: bool) -> None:
+        with db.transaction() as connection:
+            connection.execute(
+                sa.text(
+                    "UPDATE mitras SET is_online = true, online_since = now()"
+                    " WHERE id = ANY(CAST(:ids AS uuid[]))"
+                ),
+                {"ids": ids},
+            )
+        now = presence.now_ms()
+        lapsed = now - (settings.current().heartbeat_timeout_s + 10) * 1000
+        pipe = client.pipeline(transaction=False)
+        pipe.zadd(HEARTBEATS_KEY, dict.fromkeys(ids, lapsed))
+        for first in range(0, len(fakes), 10_000):
+            chunk = fakes[first : first + 10_000]
+            if with_fakes:
+                pipe.zadd(HEARTBEATS_KEY, dict.fromkeys(chunk, now + 3_600_000))
+            else:
+                pipe.zrem(HEARTBEATS_KEY, *chunk)
+        pipe.execute()
+
+    def timed() -> float:
+        started = time.perf_counter()
+        counts = presence.expire_lapsed()
+        elapsed = (time.perf_counter() - started) * 1000
+        if counts["expired"] < STALE:
+            raise RuntimeError(f"expected {STALE} expired, got {counts}")
+        return elapsed
+
+    among_many: list[float] = []
+    among_few: list[float] = []
+    try:
+        for repeat in range(SWEEP_REPEATS):
+            # Alternate which goes first, so table bloat and cache warmth favour neither.
+            for with_fakes in (True, False) if repeat % 2 else (False, True):
+                seed(with_fakes)
+                (among_many if with_fakes else among_few).append(timed())
+    finally:
+        pipe = client.pipeline(transaction=False)
+        for first in range(0, len(fakes), 10_000):
+            pipe.zrem(HEARTBEATS_KEY, *fakes[first : first + 10_000])
+        pipe.execute()
+    many, few = statistics.median(among_many), statistics.median(among_few)
+    return {
+        "sweep_1k_stale_among_100k_ms": round(many, 1),
+        "sweep_1k_stale_among_1k_ms": round(few, 1),
+        "sweep_stale_cost_ratio": round(many / few, 3),
+    }

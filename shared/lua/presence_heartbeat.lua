@@ -1,0 +1,48 @@
+-- A mitra's heartbeat in one round trip: resolve the caller's Firebase UID to a mitra and
+-- refresh its last-heartbeat time, unless the mitra is offline or has already lapsed.
+--
+-- KEYS[1]  presence:uid:<firebase uid>  string: mitra id (cache of mitras.firebase_uid,
+--                                       written only for active mitras, deleted on suspend)
+-- KEYS[2]  presence:heartbeats          zset: mitra id -> last heartbeat, epoch milliseconds
+-- ARGV[1]  now, epoch milliseconds (the server's clock, passed in: see docs/presence.md)
+-- ARGV[2]  cutoff, epoch milliseconds: a last heartbeat below it has lapsed (offline)
+-- ARGV[3]  '' to read the cache; else the mitra id PostgreSQL resolved, to cache and use
+-- ARGV[4]  cache lifetime, seconds (used with ARGV[3])
+-- ARGV[5]  '1' to re-add the mitra when it is missing from the set (PostgreSQL says it is
+--          online, so Valkey lost it); '0' otherwise
+--
+-- Returns {code, mitra id}: 'ok'; 'not_online' (absent or lapsed: the mitra must toggle
+-- back on; never re-added here, or an auto-offlined app would stay online forever);
+-- 'unknown' (cache miss: resolve in PostgreSQL and call again with ARGV[3]).
+local uid_key = KEYS[1]
+local heartbeats = KEYS[2]
+local now = tonumber(ARGV[1])
+local cutoff = tonumber(ARGV[2])
+local resolved = ARGV[3]
+local cache_ttl_s = ARGV[4]
+local restore = ARGV[5] == '1'
+
+local mitra_id = resolved
+if mitra_id == '' then
+  mitra_id = redis.call('GET', uid_key)
+  if not mitra_id then
+    return {'unknown', ''}
+  end
+else
+  redis.call('SET', uid_key, mitra_id, 'EX', cache_ttl_s)
+end
+
+local last = redis.call('ZSCORE', heartbeats, mitra_id)
+if not last then
+  if restore then
+    redis.call('ZADD', heartbeats, 'NX', now, mitra_id)
+    return {'ok', mitra_id}
+  end
+  return {'not_online', mitra_id}
+end
+if tonumber(last) < cutoff then
+  return {'not_online', mitra_id}
+end
+-- GT: a heartbeat carrying an older clock (another instance, skew) never moves time back.
+redis.call('ZADD', heartbeats, 'XX', 'GT', now, mitra_id)
+return {'ok', mitra_id}

@@ -1,0 +1,170 @@
+"""Presence state in Valkey (docs/valkey-keys.md): the heartbeat set, the Firebase UID →
+mitra cache, and the per-mitra capacity and load hashes as the sweeper rebuilds them.
+
+`presence:heartbeats` is a sorted set, mitra id → last heartbeat (epoch ms); a member is a
+mitra PostgreSQL has put online, and it is *available* only while its score is at or after
+the fresh cutoff (lazy expiry). Every time is passed in by the caller in milliseconds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from enum import StrEnum
+from typing import cast
+
+from shared import valkey
+from shared.store.load import CAPACITY_KEY, LOAD_KEY
+
+HEARTBEATS_KEY = "presence:heartbeats"
+# Present while Valkey still holds what the last reconciliation rebuilt; gone after a flush,
+# a restart without persistence, or a failover that lost the data.
+INTACT_KEY = "presence:intact"
+# The load surpluses seen by the previous reconciliation (mitra id → "valkey>postgres").
+LOAD_SUSPECTS_KEY = "presence:load_suspects"
+
+# A cached UID resolution is re-checked in PostgreSQL at least this often, which bounds how
+# long a suspension written straight into SQL (bypassing `forget`) could go unnoticed.
+UID_CACHE_TTL_S = 3600
+
+_CHUNK = 500  # members per script call: Lua's unpack and ARGV stay far from their limits
+
+__all__ = ["CAPACITY_KEY", "HEARTBEATS_KEY", "LOAD_KEY"]
+
+
+def uid_cache_key(firebase_uid: str) -> str:
+    return f"presence:uid:{firebase_uid}"
+
+
+class Beat(StrEnum):
+    OK = "ok"
+    NOT_ONLINE = "not_online"
+    UNKNOWN_UID = "unknown"
+
+
+def beat(
+    firebase_uid: str,
+    now_ms: int,
+    cutoff_ms: int,
+    *,
+    resolved_mitra_id: str | None = None,
+    restore: bool = False,
+) -> Beat:
+    """Refresh the caller's heartbeat in one round trip (shared/lua/presence_heartbeat.lua).
+
+    Without `resolved_mitra_id` the UID is resolved through the cache (`UNKNOWN_UID` on a
+    miss); with it, the resolution is cached and used. `restore` re-adds a mitra missing from
+    the set, for when PostgreSQL says it is online."""
+    reply = valkey.script("presence_heartbeat")(
+        keys=[uid_cache_key(firebase_uid), HEARTBEATS_KEY],
+        args=[now_ms, cutoff_ms, resolved_mitra_id or "", UID_CACHE_TTL_S, int(restore)],
+    )
+    return Beat(str(reply[0]))
+
+
+def forget_uid(firebase_uid: str) -> None:
+    valkey.client().delete(uid_cache_key(firebase_uid))
+
+
+def last_beat_ms(mitra_id: str) -> float | None:
+    score = valkey.client().zscore(HEARTBEATS_KEY, mitra_id)
+    return float(score) if score is not None else None
+
+
+def count_fresh(cutoff_ms: int) -> int:
+    return int(valkey.client().zcount(HEARTBEATS_KEY, cutoff_ms, "+inf"))
+
+
+def enter(mitra_id: str, firebase_uid: str | None, now_ms: int, max_customers: int | None) -> None:
+    """Put an active mitra in the heartbeat set with a fresh beat, and cache its UID and its
+    capacity override, in one pipelined round trip."""
+    pipe = valkey.client().pipeline(transaction=False)
+    pipe.zadd(HEARTBEATS_KEY, {mitra_id: now_ms})
+    if firebase_uid:
+        pipe.set(uid_cache_key(firebase_uid), mitra_id, ex=UID_CACHE_TTL_S)
+    if max_customers is not None:
+        pipe.hset(CAPACITY_KEY, mitra_id, max_customers)
+    else:
+        pipe.hdel(CAPACITY_KEY, mitra_id)
+    pipe.execute()
+
+
+def leave(mitra_id: str) -> None:
+    valkey.client().zrem(HEARTBEATS_KEY, mitra_id)
+
+
+def claim_lapsed(cutoff_ms: int, limit: int, only: Sequence[str] = ()) -> list[tuple[str, float]]:
+    """Atomically remove and return up to `limit` members whose last beat is before the
+    cutoff (all lapsed members, or only those of `only`)."""
+    flat = valkey.script("presence_claim_lapsed")(
+        keys=[HEARTBEATS_KEY], args=[cutoff_ms, limit, *only]
+    )
+    return [(str(flat[i]), float(flat[i + 1])) for i in range(0, len(flat), 2)]
+
+
+def members() -> dict[str, float]:
+    """Every member with its score, in one round trip (O(online): reconciliation only)."""
+    scored = cast(
+        list[tuple[str, float]], valkey.client().zrange(HEARTBEATS_KEY, 0, -1, withscores=True)
+    )
+    return {str(member): float(score) for member, score in scored}
+
+
+def add_missing(mitra_ids: Iterable[str], now_ms: int) -> int:
+    """Re-add members (never overwriting a beat that arrived meanwhile); how many were added."""
+    ids = list(mitra_ids)
+    if not ids:
+        return 0
+    pipe = valkey.client().pipeline(transaction=False)
+    for first in range(0, len(ids), _CHUNK):
+        pipe.zadd(HEARTBEATS_KEY, dict.fromkeys(ids[first : first + _CHUNK], now_ms), nx=True)
+    return sum(int(added) for added in pipe.execute())
+
+
+def forget_unchanged(seen: Mapping[str, float]) -> int:
+    """Remove members whose score is still the one in `seen`; how many were removed."""
+    items = list(seen.items())
+    if not items:
+        return 0
+    script = valkey.script("presence_forget_unchanged")
+    pipe = valkey.client().pipeline(transaction=False)
+    for first in range(0, len(items), _CHUNK):
+        args = [
+            value
+            for member, score in items[first : first + _CHUNK]
+            for value in (member, repr(score))
+        ]
+        script(keys=[HEARTBEATS_KEY], args=args, client=pipe)
+    return sum(int(removed) for removed in pipe.execute())
+
+
+def read_hash(key: str) -> dict[str, str]:
+    return {str(k): str(v) for k, v in valkey.client().hgetall(key).items()}
+
+
+def compare_and_set(key: str, changes: Sequence[tuple[str, str, str]]) -> int:
+    """Apply (field, expected, wanted) triples ('' = absent / delete) only where the field
+    still holds `expected`; how many fields changed."""
+    if not changes:
+        return 0
+    script = valkey.script("presence_hash_cas")
+    pipe = valkey.client().pipeline(transaction=False)
+    for first in range(0, len(changes), _CHUNK):
+        args = [value for triple in changes[first : first + _CHUNK] for value in triple]
+        script(keys=[key], args=args, client=pipe)
+    return sum(int(changed) for changed in pipe.execute())
+
+
+def replace_hash(key: str, values: Mapping[str, str]) -> None:
+    pipe = valkey.client().pipeline(transaction=True)
+    pipe.delete(key)
+    for field, value in values.items():
+        pipe.hset(key, field, value)
+    pipe.execute()
+
+
+def is_intact() -> bool:
+    return bool(valkey.client().exists(INTACT_KEY))
+
+
+def mark_intact() -> None:
+    valkey.client().set(INTACT_KEY, "1")
