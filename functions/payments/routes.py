@@ -1,7 +1,74 @@
-"""Payments routes (filled in by the payments issue)."""
+"""Payments routes: trial and credits, packages, buying through a Xendit invoice, and
+Xendit's invoice callback."""
 
 from __future__ import annotations
 
-from shared.web import Api
+from uuid import UUID
+
+from shared.domain import payments
+from shared.identity.policies import CLIENT, ClientCaller
+from shared.identity.xendit import XENDIT_CALLBACK
+from shared.schemas.payments import (
+    CallbackOut,
+    EntitlementOut,
+    InvoiceCallbackIn,
+    PackageListOut,
+    PaymentIn,
+    PaymentOut,
+)
+from shared.web import Api, Call
 
 api = Api("payments", title="Halo Bestie payments")
+
+
+@api.get("/api/client/entitlement", auth=CLIENT, response=EntitlementOut)
+def client_entitlement(call: Call[None]) -> EntitlementOut:
+    """Trial sessions left and bought credits."""
+    caller: ClientCaller = call.caller
+    return EntitlementOut.of(payments.entitlement_of(caller.client))
+
+
+@api.get("/api/client/packages", auth=CLIENT, response=PackageListOut)
+def client_packages(call: Call[None]) -> PackageListOut:
+    """Packages on sale, in the operators' order."""
+    return PackageListOut.of(payments.active_packages())
+
+
+@api.post(
+    "/api/client/payments",
+    auth=CLIENT,
+    body=PaymentIn,
+    response=PaymentOut,
+    status=201,
+    errors=("registration_required", "payment_provider_error", "conflict"),
+)
+def create_payment(call: Call[PaymentIn]) -> PaymentOut:
+    """Buy a package: a pending payment with the Xendit invoice URL to open."""
+    caller: ClientCaller = call.caller
+    payment = payments.start_payment(caller.client, call.body.package_id, call.idempotency_key)
+    return PaymentOut.of(payment)
+
+
+@api.get(
+    "/api/client/payments/<uuid:payment_id>",
+    auth=CLIENT,
+    response=PaymentOut,
+    errors=("not_found",),
+)
+def get_payment(call: Call[None]) -> PaymentOut:
+    """One of the client's payments."""
+    caller: ClientCaller = call.caller
+    payment_id: UUID = call.params["payment_id"]
+    return PaymentOut.of(payments.payment_of(caller.client, payment_id))
+
+
+@api.post(
+    "/api/shared/webhooks/xendit/invoice",
+    auth=XENDIT_CALLBACK,
+    body=InvoiceCallbackIn,
+    response=CallbackOut,
+    summary="Xendit invoice callback (x-callback-token header); 200 once handled, also replays",
+)
+def xendit_invoice_callback(call: Call[InvoiceCallbackIn]) -> CallbackOut:
+    """Xendit invoice callback."""
+    return CallbackOut(outcome=payments.handle_invoice_callback(call.body.to_domain()))

@@ -9,9 +9,9 @@ from uuid import UUID
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-COLUMNS = (
-    "id, client_id, mitra_id, status, started_at, ended_at, ended_by, end_reason, orphaned_at"
-)
+from shared.web.pagination import NO_KEYSET, Keyset
+
+COLUMNS = "id, client_id, mitra_id, status, started_at, ended_at, ended_by, end_reason, orphaned_at"
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +37,9 @@ def insert_active(connection: Connection, *, client_id: UUID, mitra_id: UUID) ->
                 f" RETURNING {COLUMNS}"
             ),
             {"client_id": client_id, "mitra_id": mitra_id},
-        ).one()._mapping
+        )
+        .one()
+        ._mapping
     )
     connection.execute(
         sa.text(
@@ -55,3 +57,166 @@ def active_for_client(connection: Connection, client_id: UUID) -> SessionRow | N
         {"id": client_id},
     ).one_or_none()
     return SessionRow(**result._mapping) if result is not None else None
+
+
+@dataclass(frozen=True, slots=True)
+class AssignmentRow:
+    session_id: UUID
+    mitra_id: UUID
+    assigned_at: datetime
+    unassigned_at: datetime | None
+
+
+def _row(result: sa.Row | None) -> SessionRow | None:
+    return SessionRow(**result._mapping) if result is not None else None
+
+
+def by_id(connection: Connection, session_id: UUID | str) -> SessionRow | None:
+    return _row(
+        connection.execute(
+            sa.text(f"SELECT {COLUMNS} FROM sessions WHERE id = :id"), {"id": session_id}
+        ).one_or_none()
+    )
+
+
+def end(
+    connection: Connection,
+    session_id: UUID | str,
+    *,
+    ended_by: str,
+    reason: str | None,
+    client_id: UUID | None = None,
+    mitra_id: UUID | None = None,
+    operator_id: UUID | None = None,
+) -> SessionRow | None:
+    """End an active session and close its current assignment; None when it was not active
+    (or not held by the given client/mitra). The status condition is the compare-and-set:
+    of two concurrent enders exactly one gets the row back."""
+    result = connection.execute(
+        sa.text(
+            f"""
+            UPDATE sessions
+               SET status = 'ended', ended_at = now(), ended_by = :ended_by,
+                   end_reason = :reason, ended_by_operator = :operator_id
+             WHERE id = :id AND status = 'active'
+               AND (CAST(:client_id AS uuid) IS NULL OR client_id = :client_id)
+               AND (CAST(:mitra_id AS uuid) IS NULL OR mitra_id = :mitra_id)
+            RETURNING {COLUMNS}
+            """
+        ),
+        {
+            "id": session_id,
+            "ended_by": ended_by,
+            "reason": reason,
+            "operator_id": operator_id,
+            "client_id": client_id,
+            "mitra_id": mitra_id,
+        },
+    ).one_or_none()
+    ended = _row(result)
+    if ended is not None:
+        connection.execute(
+            sa.text(
+                "UPDATE session_assignments SET unassigned_at = :at"
+                " WHERE session_id = :id AND unassigned_at IS NULL"
+            ),
+            {"id": ended.id, "at": ended.ended_at},
+        )
+    return ended
+
+
+def assignments(connection: Connection, session_ids: list[UUID]) -> dict[UUID, list[AssignmentRow]]:
+    """Every mitra each session had, oldest first."""
+    found: dict[UUID, list[AssignmentRow]] = {session_id: [] for session_id in session_ids}
+    if not session_ids:
+        return found
+    rows = connection.execute(
+        sa.text(
+            "SELECT session_id, mitra_id, assigned_at, unassigned_at FROM session_assignments"
+            " WHERE session_id = ANY(CAST(:ids AS uuid[])) ORDER BY assigned_at, id"
+        ),
+        {"ids": [str(session_id) for session_id in session_ids]},
+    )
+    for row in rows:
+        found[row.session_id].append(AssignmentRow(**row._mapping))
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class SessionDetail:
+    """A session with what its participants may be shown of each other (before anonymity
+    settings are applied) — one joined query, so a page of 200 is one round trip."""
+
+    session: SessionRow
+    client_display_name: str
+    mitra_name: str
+    mitra_photo_url: str | None
+
+
+_DETAIL = (
+    "SELECT s.id, s.client_id, s.mitra_id, s.status, s.started_at, s.ended_at, s.ended_by,"
+    " s.end_reason, s.orphaned_at, c.display_name AS client_display_name,"
+    " m.name AS mitra_name, m.photo_url AS mitra_photo_url"
+    " FROM sessions s JOIN clients c ON c.id = s.client_id JOIN mitras m ON m.id = s.mitra_id"
+)
+
+
+def _detail(row: sa.Row) -> SessionDetail:
+    values = dict(row._mapping)
+    return SessionDetail(
+        client_display_name=values.pop("client_display_name"),
+        mitra_name=values.pop("mitra_name"),
+        mitra_photo_url=values.pop("mitra_photo_url"),
+        session=SessionRow(**values),
+    )
+
+
+def detail_by_id(connection: Connection, session_id: UUID | str) -> SessionDetail | None:
+    row = connection.execute(sa.text(f"{_DETAIL} WHERE s.id = :id"), {"id": session_id})
+    found = row.one_or_none()
+    return _detail(found) if found is not None else None
+
+
+def page_for_client(
+    connection: Connection, client_id: UUID, *, limit: int, after: Keyset | None
+) -> list[SessionDetail]:
+    """Newest first, keyset-paginated on (started_at, id); `limit` rows at most."""
+    return _page(connection, "s.client_id = :owner", {"owner": client_id}, limit, after)
+
+
+def page_for_mitra(
+    connection: Connection,
+    mitra_id: UUID,
+    *,
+    status: str | None,
+    limit: int,
+    after: Keyset | None,
+) -> list[SessionDetail]:
+    """The sessions the mitra holds now or held when they ended, newest first."""
+    where = "s.mitra_id = :owner" + (" AND s.status = :status" if status else "")
+    params: dict[str, object] = {"owner": mitra_id}
+    if status:
+        params["status"] = status
+    return _page(connection, where, params, limit, after)
+
+
+def _page(
+    connection: Connection,
+    where: str,
+    params: dict[str, object],
+    limit: int,
+    after: Keyset | None,
+) -> list[SessionDetail]:
+    rows = connection.execute(
+        sa.text(
+            f"""
+            {_DETAIL}
+             WHERE {where}
+               AND (CAST(:after_at AS timestamptz) IS NULL
+                    OR (s.started_at, s.id) < (:after_at, CAST(:after_id AS uuid)))
+             ORDER BY s.started_at DESC, s.id DESC LIMIT :limit
+            """
+        ),
+        {**params, **(after.params(UUID) if after else NO_KEYSET), "limit": limit},
+    )
+    return [_detail(row) for row in rows]

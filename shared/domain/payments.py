@@ -1,0 +1,275 @@
+"""Buying sessions: packages, Xendit invoices, and the invoice callback that credits them.
+
+Idempotency anchors (see docs/payments.md):
+- a purchase is our `payments` row, created *before* Xendit is called; its id is the
+  invoice's `external_id`, and (client, Idempotency-Key) is unique, so a retried POST finds
+  the first payment instead of making a second invoice;
+- a credit is the ledger entry `purchase:<payment id>`, unique, so however many times and
+  however concurrently Xendit delivers PAID, the sessions are credited once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy.engine import Connection
+
+from shared import db, payments_provider
+from shared.domain import entitlement
+from shared.errors import (
+    Conflict,
+    InvalidRequest,
+    NotFound,
+    PaymentProviderError,
+    RegistrationRequired,
+)
+from shared.log import get_logger, log_event
+from shared.store import ledger, packages, payments
+from shared.store.clients import ClientRow
+from shared.store.packages import PackageRow
+from shared.store.payments import Outcome, PaymentRow
+
+INVOICE_DURATION_S = 3600
+# Longer than any provider call may take (10 s timeout), so a pending payment with no
+# invoice after this long was abandoned (crashed instance) and may be retried.
+ABANDONED_AFTER_S = 60
+PAID_STATUSES = frozenset({"PAID", "SETTLED"})
+# Only these callback fields are stored: payer emails, phones, addresses and the like are
+# dropped before anything is written (allow-list, so a new Xendit field is dropped too).
+STORED_CALLBACK_FIELDS = frozenset(
+    {
+        "id",
+        "external_id",
+        "user_id",
+        "status",
+        "amount",
+        "paid_amount",
+        "currency",
+        "paid_at",
+        "created",
+        "updated",
+        "payment_method",
+        "payment_channel",
+        "bank_code",
+        "ewallet_type",
+        "retail_outlet_name",
+        "payment_id",
+        "is_high",
+        "fees_paid_amount",
+        "adjusted_received_amount",
+        "merchant_name",
+        "metadata",
+    }
+)
+
+logger = get_logger("halo.payments")
+
+
+@dataclass(frozen=True, slots=True)
+class Entitlement:
+    trial_sessions_left: int
+    credits: int
+    registered: bool
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceCallback:
+    """The fields of a Xendit invoice callback we act on, plus the whole body."""
+
+    invoice_id: str
+    external_id: str
+    status: str
+    amount: Decimal | None
+    paid_amount: Decimal | None
+    currency: str | None
+    paid_at: datetime | None
+    body: dict[str, Any]
+
+
+def entitlement_of(client: ClientRow) -> Entitlement:
+    current = entitlement.balance(client.id)
+    return Entitlement(
+        trial_sessions_left=current.trial_sessions,
+        credits=current.credits,
+        registered=client.registered,
+    )
+
+
+def active_packages() -> list[PackageRow]:
+    with db.read() as connection:
+        return packages.list_active(connection)
+
+
+def payment_of(client: ClientRow, payment_id: UUID) -> PaymentRow:
+    with db.read() as connection:
+        payment = payments.by_id(connection, payment_id)
+    if payment is None or payment.client_id != client.id:
+        raise NotFound("No payment with that id.")
+    return payment
+
+
+# -- buying --------------------------------------------------------------------------------
+
+
+def start_payment(client: ClientRow, package_id: UUID, idempotency_key: str | None) -> PaymentRow:
+    """A pending payment with its Xendit invoice URL. With an Idempotency-Key, a retry
+    returns the first payment; a retry after a provider failure tries Xendit again for the
+    same payment (same `external_id`)."""
+    if not client.registered:
+        raise RegistrationRequired("Register (Google, Apple or phone) to buy sessions.")
+    with db.transaction() as connection:
+        package = packages.by_id(connection, package_id)
+        if package is None or not package.active:
+            raise InvalidRequest(
+                "There is no package with that id on sale.",
+                fields=[{"field": "package_id", "error": "unknown_package"}],
+            )
+        payment, created = payments.insert_pending(
+            connection,
+            client_id=client.id,
+            package_id=package.id,
+            sessions=package.sessions,
+            amount=package.price,
+            currency=package.currency,
+            idempotency_key=idempotency_key,
+        )
+    if not created:
+        payment = _replay(payment, package)
+        if payment.invoice_url is not None:
+            return payment
+    return _open_invoice(payment, package)
+
+
+def _replay(payment: PaymentRow, package: PackageRow) -> PaymentRow:
+    if payment.package_id != package.id:
+        raise Conflict(
+            "This Idempotency-Key was already used to buy another package.",
+            payment_id=str(payment.id),
+        )
+    if payment.invoice_url is not None:
+        return payment
+    with db.transaction() as connection:
+        retried = payments.claim_retry(connection, payment.id, stale_after_s=ABANDONED_AFTER_S)
+    if retried is None:
+        raise Conflict(
+            "This payment is still being created. Retry in a moment.",
+            payment_id=str(payment.id),
+            retry_after_s=1,
+        )
+    return retried
+
+
+def _open_invoice(payment: PaymentRow, package: PackageRow) -> PaymentRow:
+    try:
+        invoice = payments_provider.create_invoice(
+            external_id=str(payment.id),
+            amount=payment.amount,
+            currency=payment.currency,
+            description=f"Halo Bestie: {package.name}",
+            duration_s=INVOICE_DURATION_S,
+            metadata={"payment_id": str(payment.id)},
+        )
+    except payments_provider.ProviderFailed:
+        with db.transaction() as connection:
+            payments.mark_failed(connection, payment.id)
+        raise PaymentProviderError() from None
+    with db.transaction() as connection:
+        return payments.attach_invoice(
+            connection,
+            payment.id,
+            invoice_id=invoice.id,
+            invoice_url=invoice.url,
+            expires_at=invoice.expires_at,
+        )
+
+
+# -- Xendit's invoice callback ---------------------------------------------------------------
+
+
+def handle_invoice_callback(callback: InvoiceCallback) -> Outcome:
+    """Apply one (authenticated) callback and record it with its outcome, in one
+    transaction. The payment row is locked, so concurrent deliveries apply one at a time."""
+    with db.transaction() as connection:
+        outcome = _apply(connection, callback)
+        payments.record_webhook(
+            connection,
+            external_id=callback.external_id,
+            invoice_id=callback.invoice_id,
+            status=callback.status,
+            amount=callback.paid_amount if callback.paid_amount is not None else callback.amount,
+            currency=callback.currency,
+            outcome=outcome,
+            payload=stripped(callback.body),
+        )
+    level = 30 if outcome in ("mismatch", "unknown_payment") else 20
+    log_event(
+        logger,
+        level,
+        "xendit invoice callback",
+        outcome=outcome,
+        status=callback.status,
+        external_id=callback.external_id,
+        invoice_id=callback.invoice_id,
+    )
+    return outcome
+
+
+def _apply(connection: Connection, callback: InvoiceCallback) -> Outcome:
+    payment_id = _as_uuid(callback.external_id)
+    payment = payments.by_id(connection, payment_id, lock=True) if payment_id else None
+    if payment is None:
+        return "unknown_payment"
+    if callback.status in PAID_STATUSES:
+        if not _pays_in_full(callback, payment):
+            return "mismatch"
+        credited = ledger.append(
+            connection,
+            client_id=payment.client_id,
+            bucket="credit",
+            kind="purchase",
+            sessions=payment.sessions,
+            reference=f"purchase:{payment.id}",
+            payment_id=payment.id,
+        )
+        if payment.status != "paid":
+            # Money received is credited even after EXPIRED or a failed attempt.
+            payments.set_status(
+                connection,
+                payment.id,
+                "paid",
+                invoice_id=callback.invoice_id,
+                paid_at=callback.paid_at or datetime.now(UTC),
+            )
+        return "credited" if credited else "duplicate"
+    if callback.status == "EXPIRED":
+        if payment.status in ("pending", "failed"):
+            payments.set_status(connection, payment.id, "expired", invoice_id=callback.invoice_id)
+            return "expired"
+        return "ignored"  # a paid payment stays paid; its credits stay
+    return "ignored"
+
+
+def _pays_in_full(callback: InvoiceCallback, payment: PaymentRow) -> bool:
+    amounts = [a for a in (callback.amount, callback.paid_amount) if a is not None]
+    expected = Decimal(payment.amount)
+    return (
+        bool(amounts)
+        and all(amount == expected for amount in amounts)
+        and callback.currency == payment.currency
+    )
+
+
+def _as_uuid(value: str) -> UUID | None:
+    try:
+        return UUID(value)
+    except ValueError:
+        return None
+
+
+def stripped(body: dict[str, Any]) -> dict[str, Any]:
+    """The callback body without personal fields (allow-list)."""
+    return {key: value for key, value in body.items() if key in STORED_CALLBACK_FIELDS}

@@ -1,0 +1,220 @@
+"""The `payments` table (one row per purchase attempt, the anchor of its Xendit invoice) and
+`payment_webhook_events` (every invoice callback received, with what we did about it)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Literal
+from uuid import UUID
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+COLUMNS = (
+    "id, client_id, package_id, sessions, amount, currency, status, idempotency_key,"
+    " xendit_invoice_id, invoice_url, expires_at, paid_at, created_at, updated_at"
+)
+
+Status = Literal["pending", "paid", "expired", "failed"]
+Outcome = Literal["credited", "duplicate", "expired", "mismatch", "unknown_payment", "ignored"]
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentRow:
+    id: UUID
+    client_id: UUID
+    package_id: UUID
+    sessions: int
+    amount: int
+    currency: str
+    status: str
+    idempotency_key: str | None
+    xendit_invoice_id: str | None
+    invoice_url: str | None
+    expires_at: datetime | None
+    paid_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+def _row(result: sa.Row | None) -> PaymentRow | None:
+    return PaymentRow(**result._mapping) if result is not None else None
+
+
+def insert_pending(
+    connection: Connection,
+    *,
+    client_id: UUID,
+    package_id: UUID,
+    sessions: int,
+    amount: int,
+    currency: str,
+    idempotency_key: str | None,
+) -> tuple[PaymentRow, bool]:
+    """A new pending payment, or the client's existing one with this idempotency key:
+    (row, created). Safe under concurrent calls with the same key."""
+    inserted = connection.execute(
+        sa.text(
+            f"""
+            INSERT INTO payments (client_id, package_id, sessions, amount, currency,
+                                  idempotency_key)
+            VALUES (:client_id, :package_id, :sessions, :amount, :currency, :key)
+            ON CONFLICT (client_id, idempotency_key) WHERE idempotency_key IS NOT NULL
+            DO NOTHING
+            RETURNING {COLUMNS}
+            """
+        ),
+        {
+            "client_id": client_id,
+            "package_id": package_id,
+            "sessions": sessions,
+            "amount": amount,
+            "currency": currency,
+            "key": idempotency_key,
+        },
+    ).one_or_none()
+    if inserted is not None:
+        return PaymentRow(**inserted._mapping), True
+    existing = _row(
+        connection.execute(
+            sa.text(
+                f"SELECT {COLUMNS} FROM payments"
+                " WHERE client_id = :client_id AND idempotency_key = :key"
+            ),
+            {"client_id": client_id, "key": idempotency_key},
+        ).one_or_none()
+    )
+    assert existing is not None
+    return existing, False
+
+
+def by_id(
+    connection: Connection, payment_id: UUID | str, *, lock: bool = False
+) -> PaymentRow | None:
+    suffix = " FOR UPDATE" if lock else ""
+    return _row(
+        connection.execute(
+            sa.text(f"SELECT {COLUMNS} FROM payments WHERE id = :id{suffix}"), {"id": payment_id}
+        ).one_or_none()
+    )
+
+
+def claim_retry(
+    connection: Connection, payment_id: UUID, *, stale_after_s: int
+) -> PaymentRow | None:
+    """Take a payment whose invoice attempt failed (or was abandoned mid-way: pending with no
+    invoice for longer than any provider call takes) back to pending for one more attempt.
+    None when someone else holds the attempt or the payment already has its invoice."""
+    return _row(
+        connection.execute(
+            sa.text(
+                f"""
+                UPDATE payments SET status = 'pending', updated_at = now()
+                 WHERE id = :id AND invoice_url IS NULL
+                   AND (status = 'failed'
+                        OR (status = 'pending'
+                            AND updated_at < now() - make_interval(secs => :stale)))
+                RETURNING {COLUMNS}
+                """
+            ),
+            {"id": payment_id, "stale": stale_after_s},
+        ).one_or_none()
+    )
+
+
+def attach_invoice(
+    connection: Connection,
+    payment_id: UUID,
+    *,
+    invoice_id: str,
+    invoice_url: str,
+    expires_at: datetime | None,
+) -> PaymentRow:
+    return PaymentRow(
+        **connection.execute(
+            sa.text(
+                f"""
+                UPDATE payments
+                   SET xendit_invoice_id = :invoice_id, invoice_url = :url,
+                       expires_at = :expires_at, updated_at = now()
+                 WHERE id = :id
+                RETURNING {COLUMNS}
+                """
+            ),
+            {
+                "id": payment_id,
+                "invoice_id": invoice_id,
+                "url": invoice_url,
+                "expires_at": expires_at,
+            },
+        )
+        .one()
+        ._mapping
+    )
+
+
+def mark_failed(connection: Connection, payment_id: UUID) -> None:
+    connection.execute(
+        sa.text(
+            "UPDATE payments SET status = 'failed', updated_at = now()"
+            " WHERE id = :id AND status = 'pending' AND invoice_url IS NULL"
+        ),
+        {"id": payment_id},
+    )
+
+
+def set_status(
+    connection: Connection,
+    payment_id: UUID,
+    status: Status,
+    *,
+    invoice_id: str | None = None,
+    paid_at: datetime | None = None,
+) -> None:
+    connection.execute(
+        sa.text(
+            """
+            UPDATE payments
+               SET status = :status,
+                   xendit_invoice_id = COALESCE(xendit_invoice_id, :invoice_id),
+                   paid_at = COALESCE(paid_at, :paid_at), updated_at = now()
+             WHERE id = :id
+            """
+        ),
+        {"id": payment_id, "status": status, "invoice_id": invoice_id, "paid_at": paid_at},
+    )
+
+
+def record_webhook(
+    connection: Connection,
+    *,
+    external_id: str | None,
+    invoice_id: str | None,
+    status: str | None,
+    amount: Decimal | None,
+    currency: str | None,
+    outcome: Outcome,
+    payload: dict[str, Any],
+) -> None:
+    connection.execute(
+        sa.text(
+            """
+            INSERT INTO payment_webhook_events (external_id, invoice_id, status, amount,
+                                                currency, outcome, payload)
+            VALUES (:external_id, :invoice_id, :status, :amount, :currency, :outcome,
+                    CAST(:payload AS jsonb))
+            """
+        ),
+        {
+            "external_id": external_id,
+            "invoice_id": invoice_id,
+            "status": status,
+            "amount": amount,
+            "currency": currency,
+            "outcome": outcome,
+            "payload": json.dumps(payload, default=str),
+        },
+    )

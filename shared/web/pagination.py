@@ -1,0 +1,108 @@
+"""Cursor pagination as the contract specifies it: `?limit=` (default 50, max 200), an
+opaque `?cursor=`, and `{"items": [...], "next_cursor": "..." | null}`.
+
+Pages are keyset pages over (timestamp DESC, id DESC), so a page never skips or repeats a
+row when rows are added while someone is paging, and the cost of page N does not grow
+with N. Stores take the decoded `Keyset` and fetch `limit + 1` rows; `page_of` turns the
+extra row into the next cursor.
+
+A store's query reads, for example:
+
+    WHERE (:after_at IS NULL OR (created_at, id) < (:after_at, :after_id))
+    ORDER BY created_at DESC, id DESC LIMIT :limit
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, Field
+
+from shared import errors
+from shared.schemas.common import RequestModel
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 200
+
+RowT = TypeVar("RowT")
+ItemT = TypeVar("ItemT")
+
+
+@dataclass(frozen=True, slots=True)
+class Keyset:
+    """Where the previous page stopped: the last row's (timestamp, id)."""
+
+    at: datetime
+    id: str
+
+    def params(self, id_type: Callable[[str], Any] = str) -> dict[str, Any]:
+        """Query parameters; `id_type` (e.g. UUID, int) turns a forged id into a 400."""
+        try:
+            row_id = id_type(self.id)
+        except (ValueError, TypeError):
+            raise _bad_cursor() from None
+        return {"after_at": self.at, "after_id": row_id}
+
+
+NO_KEYSET: dict[str, Any] = {"after_at": None, "after_id": None}
+
+
+class PageQuery(RequestModel):
+    """Query parameters of every list endpoint; subclass it to add filters."""
+
+    limit: int = Field(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
+    cursor: str | None = Field(default=None, max_length=200)
+
+    @property
+    def after(self) -> Keyset | None:
+        return decode_cursor(self.cursor) if self.cursor else None
+
+
+class Page(BaseModel, Generic[ItemT]):
+    """Subclass per item type (`class MitraPage(Page[MitraOut])`) so OpenAPI names stay plain."""
+
+    items: list[ItemT]
+    next_cursor: str | None
+
+
+PageT = TypeVar("PageT", bound=Page[Any])
+
+
+def encode_cursor(at: datetime, row_id: Any) -> str:
+    raw = json.dumps([at.isoformat(), str(row_id)], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> Keyset:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        at, row_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        return Keyset(at=datetime.fromisoformat(at), id=str(row_id))
+    except (ValueError, TypeError, UnicodeDecodeError):
+        raise _bad_cursor() from None
+
+
+def _bad_cursor() -> errors.InvalidRequest:
+    return errors.InvalidRequest(
+        "The cursor is not one this API returned.",
+        fields=[{"field": "cursor", "error": "invalid_cursor"}],
+    )
+
+
+def page_of(
+    page: type[PageT],
+    rows: Sequence[RowT],
+    limit: int,
+    key: Callable[[RowT], tuple[datetime, Any]],
+    item: Callable[[RowT], Any],
+) -> PageT:
+    """`rows` as fetched with `limit + 1`: the first `limit` become items, and the next
+    cursor exists only when the extra row proves there is more."""
+    shown = list(rows[:limit])
+    next_cursor = encode_cursor(*key(shown[-1])) if len(rows) > limit and shown else None
+    return page(items=[item(row) for row in shown], next_cursor=next_cursor)
