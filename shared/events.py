@@ -36,3 +36,23 @@ def envelope(event_type: str, data: dict[str, Any]) -> str:
 
 def publish(audience: Audience, recipient_id: Any, event_type: str, data: dict[str, Any]) -> None:
     valkey.client().publish(channel(audience, recipient_id), envelope(event_type, data))
+
+
+BROADCAST_CHANNEL = "events:broadcast"
+
+
+def broadcast(
+    audience: Audience,
+    members_key: str,
+    event_type: str,
+    data: dict[str, Any],
+    *,
+    exclude: tuple[str, ...] = (),
+) -> None:
+    """One publish for an event meant for every member of the Valkey set `members_key`
+    (e.g. the mitras offered a request), except `exclude`. Each instance's hub delivers it
+    to its own streams of those members, so the cost per event does not grow with the
+    number of recipients (scale.md point 3)."""
+    message = json.loads(envelope(event_type, data))
+    message["to"] = {"audience": audience, "members_key": members_key, "exclude": list(exclude)}
+    valkey.client().publish(BROADCAST_CHANNEL, json.dumps(message, default=str))

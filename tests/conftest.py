@@ -43,6 +43,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
             settings_cache_s=0,
             admin_password="test-admin-password",
             operator_token_secret=secrets.token_urlsafe(32),
+            # Short keep-alives so stream tests see one quickly and streams close fast.
+            extra_env={"SSE_KEEPALIVE_S": "1"},
         )
     )
     local.start()

@@ -1,7 +1,138 @@
-"""Pairing routes (filled in by the pairing issue)."""
+"""Pairing routes: clients ask for a bestie, mitras accept offers, both listen on an event
+stream (server-sent events)."""
 
 from __future__ import annotations
 
-from shared.web import Api
+from flask import Response
+
+from shared import events
+from shared.domain import pairing
+from shared.identity.policies import CLIENT, MITRA, ClientCaller, MitraCaller
+from shared.schemas.pairing import (
+    AcceptedOut,
+    CancelledOut,
+    OfferOut,
+    OffersOut,
+    PairingRequestOut,
+    VisibleClientOut,
+)
+from shared.web import Api, Call, Reply
+from shared.web.sse import event_stream
 
 api = Api("pairing", title="Halo Bestie pairing")
+
+
+@api.post(
+    "/api/client/pairing-requests",
+    auth=CLIENT,
+    response=PairingRequestOut,
+    status=201,
+    errors=(
+        "already_searching",
+        "already_in_session",
+        "payment_required",
+        "registration_required",
+        "invalid_request",
+    ),
+)
+def create_request(call: Call[None]) -> Reply:
+    """Ask for a bestie: blast to every available mitra, or `no_bestie` at once."""
+    caller: ClientCaller = call.caller
+    row, created = pairing.create_request(caller.client, call.idempotency_key)
+    headers = {} if created else {"Idempotent-Replayed": "true"}
+    return Reply(PairingRequestOut.of(row), status=201, headers=headers)
+
+
+@api.get(
+    "/api/client/pairing-requests/<uuid:request_id>",
+    auth=CLIENT,
+    response=PairingRequestOut,
+    errors=("not_found",),
+)
+def get_request(call: Call[None]) -> PairingRequestOut:
+    """The caller's request and its outcome."""
+    caller: ClientCaller = call.caller
+    view = pairing.get_request(caller.client, call.params["request_id"])
+    return PairingRequestOut.of(view.request, view.mitra)
+
+
+@api.delete(
+    "/api/client/pairing-requests/<uuid:request_id>",
+    auth=CLIENT,
+    response=CancelledOut,
+    errors=("not_found", "already_matched"),
+)
+def cancel_request(call: Call[None]) -> CancelledOut:
+    """Stop searching."""
+    caller: ClientCaller = call.caller
+    return CancelledOut(status=pairing.cancel(caller.client, call.params["request_id"]))
+
+
+@api.get("/api/mitra/pairing-requests", auth=MITRA, response=OffersOut)
+def open_offers(call: Call[None]) -> OffersOut:
+    """Requests offered to the caller that are still open."""
+    caller: MitraCaller = call.caller
+    return OffersOut(items=[OfferOut.of(o) for o in pairing.open_offers(caller.mitra.id)])
+
+
+@api.post(
+    "/api/mitra/pairing-requests/<uuid:request_id>/accept",
+    auth=MITRA,
+    response=AcceptedOut,
+    errors=(
+        "already_taken",
+        "expired",
+        "at_capacity",
+        "not_offered",
+        "not_online",
+        "not_found",
+        "unavailable",
+    ),
+)
+def accept(call: Call[None]) -> AcceptedOut:
+    """Take the request: the first mitra wins and the session starts."""
+    caller: MitraCaller = call.caller
+    match = pairing.accept(caller.mitra, call.params["request_id"])
+    return AcceptedOut(session_id=match.session.id, client=VisibleClientOut(**match.client))
+
+
+@api.post(
+    "/api/mitra/pairing-requests/<uuid:request_id>/decline",
+    auth=MITRA,
+    status=204,
+    errors=("not_offered", "not_found"),
+)
+def decline(call: Call[None]) -> None:
+    """Hide the offer."""
+    caller: MitraCaller = call.caller
+    pairing.decline(caller.mitra, call.params["request_id"])
+
+
+@api.get("/api/client/events", auth=CLIENT, stream=True, errors=("forbidden",))
+def client_events(call: Call[None]) -> Response:
+    """The client's live events: a snapshot (open request or active session), then changes."""
+    caller: ClientCaller = call.caller
+    client_id = caller.client.id
+    return event_stream(
+        "client",
+        str(client_id),
+        lambda: _snapshot(pairing.client_snapshot(client_id)),
+        call.request.headers.get("Last-Event-ID"),
+    )
+
+
+@api.get("/api/mitra/events", auth=MITRA, stream=True, errors=("forbidden",))
+def mitra_events(call: Call[None]) -> Response:
+    """The mitra's live events: a snapshot (open offers), then offers and their closing."""
+    caller: MitraCaller = call.caller
+    mitra_id = caller.mitra.id
+    return event_stream(
+        "mitra",
+        str(mitra_id),
+        lambda: _snapshot(pairing.mitra_snapshot(mitra_id)),
+        call.request.headers.get("Last-Event-ID"),
+    )
+
+
+def _snapshot(data: dict[str, object]) -> str:
+    return events.envelope("snapshot", data)

@@ -1,0 +1,491 @@
+"""Pairing: a client's request is blasted to every available mitra; the first to accept wins.
+
+Valkey arbitrates the race and PostgreSQL records the outcome:
+
+- **blast** (`shared/lua/blast.lua`, one round trip): picks the available mitras, stores the
+  request's live state and the offered set; one multi-row INSERT records the offers and one
+  broadcast publish tells every instance's event hub (O(1) in the number of mitras).
+- **claim** (`shared/lua/claim.lua`, one round trip): checks and takes the request and one
+  unit of the mitra's capacity in a single atomic step.
+- **match** (one PostgreSQL transaction): session + assignment, one trial session or credit
+  consumed (ledger reference unique per session), request marked matched. If that
+  transaction fails, the claim is undone (`shared/lua/unclaim.lua`): the request is searching
+  again (or expired, if its window closed meanwhile) and the mitra gets its unit back. So a
+  claim never outlives a failed match, and a session never exists without its claim. A
+  process that dies between claim and match leaves a claim the sweeper undoes
+  (`expire_overdue`, after `STUCK_CLAIM_S`).
+- **close** (`shared/lua/close_request.lua`): cancel, or expiry once the window is over —
+  lazily on every read and durably by the sweeper. PostgreSQL's `WHERE status = 'searching'`
+  makes each close, and its events, happen once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy.exc import IntegrityError
+
+from shared import db, domain_events, errors, events, valkey
+from shared.domain import entitlement, settings
+from shared.domain.presence import HEARTBEATS_KEY
+from shared.log import get_logger, log_event
+from shared.store import clients, mitras, sessions
+from shared.store import pairing as store
+from shared.store.clients import ClientRow
+from shared.store.load import CAPACITY_KEY, LOAD_KEY
+from shared.store.mitras import MitraRow
+from shared.store.pairing import OfferRow, RequestRow
+from shared.store.sessions import SessionRow
+
+logger = get_logger("halo.pairing")
+
+# Live state outlives the window by this much, so a late accept still gets `410 expired`.
+KEY_GRACE_S = 3600
+# A claim older than this without a session belongs to a process that died mid-match.
+STUCK_CLAIM_S = 30
+
+CLAIM_REFUSALS: dict[str, type[errors.DomainError]] = {
+    "not_offered": errors.NotOffered,
+    "already_taken": errors.AlreadyTaken,
+    "expired": errors.Expired,
+    "not_online": errors.NotOnline,
+    "at_capacity": errors.AtCapacity,
+}
+
+
+def request_key(request_id: UUID | str) -> str:
+    return f"pairing:req:{request_id}"
+
+
+def offered_key(request_id: UUID | str) -> str:
+    return f"pairing:req:{request_id}:offered"
+
+
+def _ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+# -- what each side may see of the other (operator settings) --------------------------------
+
+
+def visible_client(display_name: str) -> dict[str, Any]:
+    shown = settings.current().anonymity.show_client_display_name
+    return {"display_name": display_name if shown else None}
+
+
+def visible_mitra(mitra: MitraRow) -> dict[str, Any]:
+    anonymity = settings.current().anonymity
+    return {
+        "name": mitra.name if anonymity.show_mitra_name else None,
+        "photo_url": mitra.photo_url if anonymity.show_mitra_photo else None,
+    }
+
+
+# -- client side ----------------------------------------------------------------------------
+
+
+def create_request(client: ClientRow, idempotency_key: str | None) -> tuple[RequestRow, bool]:
+    """Open a request and blast it: (request, created). A known Idempotency-Key returns the
+    first request unchanged (created False)."""
+    with db.read() as connection:
+        if idempotency_key:
+            existing = store.by_idempotency_key(connection, client.id, idempotency_key)
+            if existing is not None:
+                return existing, False
+        active = sessions.active_for_client(connection, client.id)
+        open_request = store.open_for_client(connection, client.id)
+    if active is not None:
+        raise errors.AlreadyInSession(session_id=str(active.id))
+    if open_request is not None and _close(open_request.id, "expired") == "searching":
+        raise errors.AlreadySearching(request_id=str(open_request.id))
+    entitlement.require_entitlement(client)
+
+    current = settings.current()
+    created_at = datetime.now(UTC)
+    try:
+        with db.transaction() as connection:
+            row = store.insert(
+                connection,
+                client_id=client.id,
+                idempotency_key=idempotency_key,
+                created_at=created_at,
+                expires_at=created_at + timedelta(seconds=current.search_window_s),
+            )
+    except IntegrityError:
+        # A concurrent press won the unique index: return its request, or name it.
+        with db.read() as connection:
+            if idempotency_key:
+                existing = store.by_idempotency_key(connection, client.id, idempotency_key)
+                if existing is not None:
+                    return existing, False
+            winner = store.open_for_client(connection, client.id)
+        raise errors.AlreadySearching(request_id=str(winner.id) if winner else None) from None
+
+    try:
+        offered = _blast(row, current)
+    except Exception:
+        # The search never started: close it so the client is not told "already searching".
+        with db.transaction() as connection:
+            store.close(connection, row.id, "expired")
+        raise
+
+    if not offered:
+        with db.transaction() as connection:
+            row = store.close(connection, row.id, "no_bestie") or row
+        domain_events.emit("pairing.no_bestie", {"request_id": row.id, "client_id": client.id})
+        return row, True
+    # Offer first, record second: the claim reads only Valkey, so a mitra may accept before
+    # the offer rows are written, and the offer reaches phones a few ms sooner.
+    events.broadcast("mitra", offered_key(row.id), "pairing.offer", _offer_payload(row, client))
+    with db.transaction() as connection:
+        store.record_offers(connection, row.id, offered)
+    return dataclasses.replace(row, offered_count=len(offered)), True
+
+
+def _blast(row: RequestRow, current: settings.ProductSettings) -> list[str]:
+    now_ms = _now_ms()
+    return list(
+        valkey.script("blast")(
+            keys=[HEARTBEATS_KEY, LOAD_KEY, CAPACITY_KEY, request_key(row.id), offered_key(row.id)],
+            args=[
+                now_ms - current.heartbeat_timeout_s * 1000,
+                current.max_customers_per_mitra,
+                str(row.client_id),
+                _ms(row.created_at),
+                _ms(row.expires_at),
+                (current.search_window_s + KEY_GRACE_S) * 1000,
+            ],
+        )
+    )
+
+
+def _offer_payload(row: RequestRow, client: ClientRow) -> dict[str, Any]:
+    return {
+        "request_id": str(row.id),
+        "client": visible_client(client.display_name),
+        "created_at": row.created_at.isoformat(),
+        "expires_at": row.expires_at.isoformat(),
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class RequestView:
+    request: RequestRow
+    mitra: dict[str, Any] | None
+
+
+def get_request(client: ClientRow, request_id: UUID) -> RequestView:
+    """The caller's request, expired first if its window is over."""
+    row = _own_request(client, request_id)
+    if row.status == "searching" and _close(row.id, "expired") != "searching":
+        row = _own_request(client, request_id)
+    mitra = None
+    if row.matched_mitra_id is not None:
+        with db.read() as connection:
+            matched = mitras.by_id(connection, row.matched_mitra_id)
+        mitra = visible_mitra(matched) if matched else None
+    return RequestView(request=row, mitra=mitra)
+
+
+def cancel(client: ClientRow, request_id: UUID) -> str:
+    """Cancel the caller's searching request; the request's status afterwards (`cancelled`,
+    or `expired` / `no_bestie` when it had already ended without a match)."""
+    row = _own_request(client, request_id)
+    if row.status == "matched":
+        raise errors.AlreadyMatched(session_id=str(row.session_id))
+    if row.status != "searching":
+        return row.status
+    status = _close(row.id, "cancelled")
+    if status in ("claimed", "matched"):
+        raise errors.AlreadyMatched()
+    return status
+
+
+def cancel_open_request(client_id: UUID) -> None:
+    """Cancel the client's open request, if any (an operator suspended the client)."""
+    with db.read() as connection:
+        row = store.open_for_client(connection, client_id)
+    if row is not None:
+        _close(row.id, "cancelled")
+
+
+def _own_request(client: ClientRow, request_id: UUID) -> RequestRow:
+    with db.read() as connection:
+        row = store.by_id(connection, request_id)
+    if row is None or row.client_id != client.id:
+        raise errors.NotFound("No pairing request of yours has that id.")
+    return row
+
+
+# -- mitra side -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    session: SessionRow
+    client: dict[str, Any]
+
+
+def open_offers(mitra_id: UUID) -> list[OfferRow]:
+    """Offers to the mitra still open (searching, in their window, not declined)."""
+    with db.read() as connection:
+        offers = store.open_offers_for_mitra(connection, mitra_id)
+    shown = settings.current().anonymity.show_client_display_name
+    return offers if shown else [dataclasses.replace(o, client_display_name=None) for o in offers]
+
+
+def accept(mitra: MitraRow, request_id: UUID) -> Match:
+    """Claim the request for the mitra and start the session; exactly one mitra wins."""
+    current = settings.current()
+    now_ms = _now_ms()
+    code = valkey.script("claim")(
+        keys=[
+            request_key(request_id),
+            offered_key(request_id),
+            HEARTBEATS_KEY,
+            LOAD_KEY,
+            CAPACITY_KEY,
+        ],
+        args=[
+            str(mitra.id),
+            now_ms,
+            now_ms - current.heartbeat_timeout_s * 1000,
+            current.max_customers_per_mitra,
+        ],
+    )
+    if code == "unknown":
+        raise _refusal_without_live_state(mitra.id, request_id)
+    if code != "claimed":
+        if code == "expired":
+            _close(request_id, "expired")
+        raise CLAIM_REFUSALS[code]()
+    return _match(mitra, request_id)
+
+
+def _refusal_without_live_state(mitra_id: UUID, request_id: UUID) -> errors.DomainError:
+    # No live state: never blasted (no_bestie), long closed, or lost with Valkey.
+    with db.read() as connection:
+        row = store.by_id(connection, request_id)
+        offered = row is not None and store.was_offered(connection, request_id, mitra_id)
+    if row is None:
+        return errors.NotFound("No pairing request has that id.")
+    if not offered:
+        return errors.NotOffered()
+    if row.status == "matched":
+        return errors.AlreadyTaken()
+    if row.status == "searching":
+        _close(request_id, "expired", force=True)
+    return errors.Expired()
+
+
+def _match(mitra: MitraRow, request_id: UUID) -> Match:
+    try:
+        with db.transaction() as connection:
+            row = store.by_id(connection, request_id)
+            assert row is not None
+            client = clients.by_id(connection, row.client_id, lock=True)
+            assert client is not None
+            session = sessions.insert_active(connection, client_id=client.id, mitra_id=mitra.id)
+            entitlement.consume_for_session(connection, client.id, session.id)
+            if (
+                store.mark_matched(connection, request_id, session_id=session.id, mitra_id=mitra.id)
+                is None
+            ):
+                raise errors.Expired()
+    except Exception as exc:
+        status = valkey.script("unclaim")(
+            keys=[request_key(request_id), LOAD_KEY], args=[str(mitra.id), _now_ms()]
+        )
+        log_event(
+            logger,
+            40,
+            "match failed; claim undone",
+            request_id=str(request_id),
+            mitra_id=str(mitra.id),
+            request_status=status,
+            error=type(exc).__name__,
+        )
+        if status == "expired":
+            _close(request_id, "expired")
+        if isinstance(exc, errors.DomainError):
+            raise
+        raise errors.Unavailable(
+            "The session could not be started; the request is open again.", retry_after_s=1
+        ) from exc
+
+    valkey.client().hset(
+        request_key(request_id), mapping={"status": "matched", "session_id": str(session.id)}
+    )
+    shown_client = visible_client(client.display_name)
+    shown_mitra = visible_mitra(mitra)
+    ids = {"request_id": str(request_id), "session_id": str(session.id)}
+    events.publish("client", client.id, "pairing.matched", {**ids, "mitra": shown_mitra})
+    events.publish("client", client.id, "session.started", {**ids, "mitra": shown_mitra})
+    events.publish("mitra", mitra.id, "session.started", {**ids, "client": shown_client})
+    events.broadcast(
+        "mitra",
+        offered_key(request_id),
+        "pairing.offer_closed",
+        {"request_id": str(request_id), "reason": "taken"},
+        exclude=(str(mitra.id),),
+    )
+    domain_events.emit(
+        "session.started", {**ids, "client_id": str(client.id), "mitra_id": str(mitra.id)}
+    )
+    return Match(session=session, client=shown_client)
+
+
+def decline(mitra: MitraRow, request_id: UUID) -> None:
+    """Hide the offer from the mitra; accepting it afterwards is `not_offered`."""
+    with db.transaction() as connection:
+        declined = store.decline(connection, request_id, mitra.id)
+        exists = declined or store.by_id(connection, request_id) is not None
+    if not exists:
+        raise errors.NotFound("No pairing request has that id.")
+    if not declined:
+        raise errors.NotOffered()
+    valkey.client().srem(offered_key(request_id), str(mitra.id))
+
+
+# -- closing: cancel and expiry -------------------------------------------------------------
+
+
+def _close(request_id: UUID, wanted: str, *, force: bool = False) -> str:
+    """Close a searching request as `wanted` (cancelled, or expired once overdue); the status
+    afterwards. Announces the close once, guarded by PostgreSQL. `force` expires a request
+    whose live state is gone even before its window ends (its search cannot continue)."""
+    status, _changed = valkey.script("close_request")(
+        keys=[request_key(request_id)], args=[wanted, _now_ms()]
+    )
+    if status == "unknown":
+        status = _close_without_live_state(request_id, wanted, force=force)
+    if status in ("expired", "cancelled"):
+        with db.transaction() as connection:
+            closed = store.close(connection, request_id, status)
+        if closed is not None:
+            _announce_close(closed)
+    return str(status)
+
+
+def _close_without_live_state(request_id: UUID, wanted: str, *, force: bool) -> str:
+    with db.read() as connection:
+        row = store.by_id(connection, request_id)
+    if row is None or row.status != "searching":
+        return row.status if row else "unknown"
+    overdue = row.expires_at <= datetime.now(UTC)
+    if overdue or (force and wanted == "expired"):
+        return "expired"
+    return wanted if wanted == "cancelled" else "searching"
+
+
+def _announce_close(row: RequestRow) -> None:
+    ids = {"request_id": str(row.id)}
+    if row.status == "expired":
+        events.publish("client", row.client_id, "pairing.expired", ids)
+    events.broadcast(
+        "mitra", offered_key(row.id), "pairing.offer_closed", {**ids, "reason": row.status}
+    )
+    domain_events.emit(f"pairing.{row.status}", {**ids, "client_id": str(row.client_id)})
+
+
+def expire_overdue() -> int:
+    """Make expiry durable for every overdue request, and undo claims left by a process that
+    died between claim and match. Safe to run concurrently. How many it expired or undid."""
+    return sum(sweep().values())
+
+
+def sweep() -> dict[str, int]:
+    """The sweeper's pairing step (shared.domain.sweeper.STEPS)."""
+    with db.read() as connection:
+        overdue = store.overdue_ids(connection)
+    expired = sum(1 for request_id in overdue if _close(request_id, "expired") == "expired")
+    return {"expired": expired, "claims_undone": _undo_stuck_claims()}
+
+
+def _undo_stuck_claims() -> int:
+    with db.read() as connection:
+        searching = store.searching_ids(connection)
+    if not searching:
+        return 0
+    pipe = valkey.client().pipeline(transaction=False)
+    for request_id in searching:
+        pipe.hmget(request_key(request_id), "status", "mitra_id", "claimed_at")
+    cutoff = _now_ms() - STUCK_CLAIM_S * 1000
+    repaired = 0
+    for request_id, (status, mitra_id, claimed_at) in zip(searching, pipe.execute(), strict=True):
+        if status == "claimed" and mitra_id and claimed_at and int(claimed_at) < cutoff:
+            after = valkey.script("unclaim")(
+                keys=[request_key(request_id), LOAD_KEY], args=[mitra_id, _now_ms()]
+            )
+            if after == "expired":
+                _close(request_id, "expired")
+            log_event(
+                logger,
+                30,
+                "stuck claim undone",
+                request_id=str(request_id),
+                mitra_id=mitra_id,
+                request_status=after,
+            )
+            repaired += 1
+    return repaired
+
+
+# -- event stream snapshots ------------------------------------------------------------------
+
+
+def client_snapshot(client_id: UUID) -> dict[str, Any]:
+    """What a client's stream starts with: the open request, or the active session."""
+    with db.read() as connection:
+        row = store.open_for_client(connection, client_id)
+    if row is not None and _close(row.id, "expired") != "searching":
+        row = None
+    with db.read() as connection:
+        active = sessions.active_for_client(connection, client_id)
+        mitra = mitras.by_id(connection, active.mitra_id) if active else None
+    return {
+        "request": (
+            {
+                "id": str(row.id),
+                "status": row.status,
+                "expires_at": row.expires_at.isoformat(),
+                "offered_to": row.offered_count,
+            }
+            if row
+            else None
+        ),
+        "session": (
+            {
+                "id": str(active.id),
+                "status": active.status,
+                "started_at": active.started_at.isoformat(),
+                "mitra": visible_mitra(mitra) if mitra else None,
+            }
+            if active
+            else None
+        ),
+    }
+
+
+def mitra_snapshot(mitra_id: UUID) -> dict[str, Any]:
+    """What a mitra's stream starts with: its open offers."""
+    return {
+        "offers": [
+            {
+                "request_id": str(offer.request_id),
+                "client": {"display_name": offer.client_display_name},
+                "created_at": offer.created_at.isoformat(),
+                "expires_at": offer.expires_at.isoformat(),
+            }
+            for offer in open_offers(mitra_id)
+        ]
+    }

@@ -1,0 +1,46 @@
+-- Claim a searching request for one mitra and take one unit of that mitra's capacity,
+-- atomically: exactly one mitra wins a request, and no mitra ever exceeds its capacity,
+-- however many accepts arrive at the same instant.
+--
+-- KEYS[1]  pairing:req:<id>             hash  status, client_id, expires_at (epoch ms), ...
+-- KEYS[2]  pairing:req:<id>:offered     set   mitra ids offered the request
+-- KEYS[3]  presence:heartbeats          zset  mitra id -> last heartbeat, epoch ms
+-- KEYS[4]  presence:load                hash  mitra id -> sessions held
+-- KEYS[5]  presence:capacity            hash  mitra id -> max customers (absent = default)
+-- ARGV[1]  mitra id
+-- ARGV[2]  now, epoch ms
+-- ARGV[3]  fresh cutoff, epoch ms (now - heartbeat_timeout_s * 1000)
+-- ARGV[4]  default capacity
+-- Returns one code: claimed | unknown | not_offered | already_taken | expired | not_online
+--                   | at_capacity. Only `claimed` changes anything.
+local request_key, offered_key, heartbeats, load_key, capacity_key =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local mitra_id, now = ARGV[1], tonumber(ARGV[2])
+local cutoff, default_capacity = tonumber(ARGV[3]), tonumber(ARGV[4])
+
+local state = redis.call('HMGET', request_key, 'status', 'expires_at')
+local status, expires_at = state[1], tonumber(state[2])
+if not status then
+  return 'unknown'
+end
+if redis.call('SISMEMBER', offered_key, mitra_id) == 0 then
+  return 'not_offered'
+end
+if status == 'claimed' or status == 'matched' then
+  return 'already_taken'
+end
+if status ~= 'searching' or now >= expires_at then
+  return 'expired'
+end
+local heartbeat = tonumber(redis.call('ZSCORE', heartbeats, mitra_id))
+if not heartbeat or heartbeat < cutoff then
+  return 'not_online'
+end
+local held = tonumber(redis.call('HGET', load_key, mitra_id)) or 0
+local capacity = tonumber(redis.call('HGET', capacity_key, mitra_id)) or default_capacity
+if held >= capacity then
+  return 'at_capacity'
+end
+redis.call('HSET', request_key, 'status', 'claimed', 'mitra_id', mitra_id, 'claimed_at', now)
+redis.call('HINCRBY', load_key, mitra_id, 1)
+return 'claimed'

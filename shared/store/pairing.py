@@ -1,0 +1,232 @@
+"""The `pairing_requests` table (one row per press of *Mulai Curhat*, with its outcome for the
+dashboard) and `pairing_offers` (which mitras each request was offered to, and declines)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+from uuid import UUID
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+Status = Literal["searching", "matched", "expired", "cancelled", "no_bestie"]
+
+COLUMNS = (
+    "id, client_id, status, idempotency_key, offered_count, created_at, expires_at, closed_at,"
+    " session_id, matched_mitra_id, time_to_match_ms"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RequestRow:
+    id: UUID
+    client_id: UUID
+    status: str
+    idempotency_key: str | None
+    offered_count: int
+    created_at: datetime
+    expires_at: datetime
+    closed_at: datetime | None
+    session_id: UUID | None
+    matched_mitra_id: UUID | None
+    time_to_match_ms: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class OfferRow:
+    request_id: UUID
+    client_display_name: str | None
+    created_at: datetime
+    expires_at: datetime
+
+
+def _row(result: sa.Row | None) -> RequestRow | None:
+    return RequestRow(**result._mapping) if result is not None else None
+
+
+def insert(
+    connection: Connection,
+    *,
+    client_id: UUID,
+    idempotency_key: str | None,
+    created_at: datetime,
+    expires_at: datetime,
+) -> RequestRow:
+    """A new searching request. The partial unique indexes refuse a second open request for
+    the client and a reused idempotency key (IntegrityError; the caller names which)."""
+    return RequestRow(
+        **connection.execute(
+            sa.text(
+                f"INSERT INTO pairing_requests (client_id, status, idempotency_key, created_at,"
+                f" expires_at) VALUES (:client_id, 'searching', :key, :created_at, :expires_at)"
+                f" RETURNING {COLUMNS}"
+            ),
+            {
+                "client_id": client_id,
+                "key": idempotency_key,
+                "created_at": created_at,
+                "expires_at": expires_at,
+            },
+        )
+        .one()
+        ._mapping
+    )
+
+
+def by_id(connection: Connection, request_id: UUID | str) -> RequestRow | None:
+    return _row(
+        connection.execute(
+            sa.text(f"SELECT {COLUMNS} FROM pairing_requests WHERE id = :id"), {"id": request_id}
+        ).one_or_none()
+    )
+
+
+def by_idempotency_key(connection: Connection, client_id: UUID, key: str) -> RequestRow | None:
+    return _row(
+        connection.execute(
+            sa.text(
+                f"SELECT {COLUMNS} FROM pairing_requests"
+                f" WHERE client_id = :client_id AND idempotency_key = :key"
+            ),
+            {"client_id": client_id, "key": key},
+        ).one_or_none()
+    )
+
+
+def open_for_client(connection: Connection, client_id: UUID) -> RequestRow | None:
+    return _row(
+        connection.execute(
+            sa.text(
+                f"SELECT {COLUMNS} FROM pairing_requests"
+                f" WHERE client_id = :client_id AND status = 'searching'"
+            ),
+            {"client_id": client_id},
+        ).one_or_none()
+    )
+
+
+def record_offers(connection: Connection, request_id: UUID, mitra_ids: Sequence[str]) -> None:
+    """Who was offered the request: one multi-row INSERT whatever the number of mitras."""
+    connection.execute(
+        sa.text(
+            "INSERT INTO pairing_offers (request_id, mitra_id)"
+            " SELECT :request_id, unnest(string_to_array(:ids, ',')::uuid[])"
+            " ON CONFLICT DO NOTHING"
+        ),
+        {"request_id": request_id, "ids": ",".join(mitra_ids)},
+    )
+    connection.execute(
+        sa.text("UPDATE pairing_requests SET offered_count = :n WHERE id = :id"),
+        {"id": request_id, "n": len(mitra_ids)},
+    )
+
+
+def close(connection: Connection, request_id: UUID, status: Status) -> RequestRow | None:
+    """Close a searching request (cancelled, expired, no_bestie); None if it was not searching
+    any more, so a close is recorded — and announced — exactly once."""
+    return _row(
+        connection.execute(
+            sa.text(
+                f"UPDATE pairing_requests SET status = :status, closed_at = now()"
+                f" WHERE id = :id AND status = 'searching' RETURNING {COLUMNS}"
+            ),
+            {"id": request_id, "status": status},
+        ).one_or_none()
+    )
+
+
+def mark_matched(
+    connection: Connection, request_id: UUID, *, session_id: UUID, mitra_id: UUID | str
+) -> RequestRow | None:
+    """Record the match and the time it took; None if the request was not searching."""
+    return _row(
+        connection.execute(
+            sa.text(
+                f"""
+                UPDATE pairing_requests
+                   SET status = 'matched', closed_at = now(), session_id = :session_id,
+                       matched_mitra_id = :mitra_id,
+                       time_to_match_ms = GREATEST(0, (EXTRACT(EPOCH FROM (now() - created_at))
+                                                      * 1000)::integer)
+                 WHERE id = :id AND status = 'searching'
+                RETURNING {COLUMNS}
+                """
+            ),
+            {"id": request_id, "session_id": session_id, "mitra_id": mitra_id},
+        ).one_or_none()
+    )
+
+
+def open_offers_for_mitra(connection: Connection, mitra_id: UUID | str) -> list[OfferRow]:
+    """Requests offered to the mitra that are still searching, in their window, not declined."""
+    rows = connection.execute(
+        sa.text(
+            """
+            SELECT r.id AS request_id, c.display_name AS client_display_name,
+                   r.created_at, r.expires_at
+              FROM pairing_offers o
+              JOIN pairing_requests r ON r.id = o.request_id
+              JOIN clients c ON c.id = r.client_id
+             WHERE o.mitra_id = :mitra_id AND o.declined_at IS NULL
+               AND r.status = 'searching' AND r.expires_at > now()
+             ORDER BY r.created_at
+            """
+        ),
+        {"mitra_id": mitra_id},
+    ).all()
+    return [OfferRow(**row._mapping) for row in rows]
+
+
+def was_offered(connection: Connection, request_id: UUID | str, mitra_id: UUID | str) -> bool:
+    return (
+        connection.execute(
+            sa.text(
+                "SELECT 1 FROM pairing_offers WHERE request_id = :request_id"
+                " AND mitra_id = :mitra_id"
+            ),
+            {"request_id": request_id, "mitra_id": mitra_id},
+        ).one_or_none()
+        is not None
+    )
+
+
+def decline(connection: Connection, request_id: UUID | str, mitra_id: UUID | str) -> bool:
+    """Mark the offer declined (idempotent); False if it was never offered to the mitra."""
+    return (
+        connection.execute(
+            sa.text(
+                "UPDATE pairing_offers SET declined_at = COALESCE(declined_at, now())"
+                " WHERE request_id = :request_id AND mitra_id = :mitra_id RETURNING request_id"
+            ),
+            {"request_id": request_id, "mitra_id": mitra_id},
+        ).one_or_none()
+        is not None
+    )
+
+
+def overdue_ids(connection: Connection, limit: int = 500) -> list[UUID]:
+    """Searching requests whose window is over (the sweeper makes their expiry durable)."""
+    return list(
+        connection.execute(
+            sa.text(
+                "SELECT id FROM pairing_requests WHERE status = 'searching'"
+                " AND expires_at <= now() ORDER BY expires_at LIMIT :limit"
+            ),
+            {"limit": limit},
+        ).scalars()
+    )
+
+
+def searching_ids(connection: Connection, limit: int = 2000) -> list[UUID]:
+    return list(
+        connection.execute(
+            sa.text(
+                "SELECT id FROM pairing_requests WHERE status = 'searching'"
+                " ORDER BY created_at LIMIT :limit"
+            ),
+            {"limit": limit},
+        ).scalars()
+    )

@@ -1,0 +1,276 @@
+"""Server-sent event streams, and the per-process hub that feeds them.
+
+One hub per process holds ONE Valkey pub/sub connection (a pattern subscription to
+`events:*`) and one background thread that hands each message to the local streams it
+concerns: `events:<audience>:<id>` to that recipient's streams, `events:broadcast` to the
+local streams of the members of the Valkey set the message names (one SMISMEMBER per
+broadcast per instance, whatever the number of recipients). A stream never holds a Valkey
+connection of its own (scale.md point 2).
+
+A stream registers with the hub *before* its snapshot is read, so nothing published between
+the snapshot and the first live event is lost. When the hub's connection drops, messages
+published meanwhile are lost (pub/sub is fire-and-forget): after re-subscribing, the hub asks
+every local stream to send a fresh snapshot.
+
+With gunicorn's threaded worker (functions-framework's server) each open stream holds one
+thread, so THREADS and Cloud Run concurrency bound the streams per instance (catalogue).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import queue
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import redis
+from flask import Response
+
+from shared import valkey
+from shared.events import BROADCAST_CHANNEL
+from shared.log import get_logger, log_event
+
+logger = get_logger("halo.sse")
+
+QUEUE_SIZE = 256
+REPLAY_SIZE = 4096
+_RESYNC = object()  # "send a fresh snapshot": the hub lost messages while reconnecting
+_OVERFLOW = object()  # the reader is too slow; the stream ends and the app reconnects
+
+
+def keepalive_interval_s() -> float:
+    return float(os.environ.get("SSE_KEEPALIVE_S", "15"))
+
+
+def max_stream_s() -> float:
+    """Streams end before Cloud Run's request timeout, so the app reconnects cleanly."""
+    return float(os.environ.get("SSE_MAX_STREAM_S", "3300"))
+
+
+@dataclass(eq=False)
+class Stream:
+    audience: str
+    recipient_id: str
+    queue: queue.Queue[Any] = field(default_factory=lambda: queue.Queue(QUEUE_SIZE))
+
+    @property
+    def channel(self) -> str:
+        return f"events:{self.audience}:{self.recipient_id}"
+
+    def offer(self, item: Any) -> None:
+        try:
+            self.queue.put_nowait(item)
+        except queue.Full:
+            # Drop everything queued: the app reconnects and gets a snapshot instead.
+            while True:
+                try:
+                    self.queue.get_nowait()
+                except queue.Empty:
+                    break
+            self.queue.put_nowait(_OVERFLOW)
+
+
+class Hub:
+    """The process's single subscriber; dispatches to local streams."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._streams: dict[str, set[Stream]] = {}
+        self._thread: threading.Thread | None = None
+        self._subscribed = threading.Event()
+        # Recent per-recipient messages (id, channel, raw), for Last-Event-ID on reconnect.
+        self._recent: deque[tuple[str, str, str]] = deque(maxlen=REPLAY_SIZE)
+
+    # -- streams ----------------------------------------------------------------------------
+
+    def open(self, audience: str, recipient_id: str) -> Stream:
+        stream = Stream(audience, str(recipient_id))
+        with self._lock:
+            self._streams.setdefault(stream.channel, set()).add(stream)
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="sse-hub", daemon=True)
+                self._thread.start()
+        if not self._subscribed.wait(timeout=5):
+            self.close(stream)
+            raise redis.ConnectionError("the event hub could not subscribe to Valkey")
+        return stream
+
+    def close(self, stream: Stream) -> None:
+        with self._lock:
+            streams = self._streams.get(stream.channel)
+            if streams is not None:
+                streams.discard(stream)
+                if not streams:
+                    del self._streams[stream.channel]
+
+    def stream_count(self) -> int:
+        with self._lock:
+            return sum(len(s) for s in self._streams.values())
+
+    def missed_since(self, stream: Stream, last_event_id: str) -> list[str] | None:
+        """This recipient's messages after `last_event_id`, if this instance still has it."""
+        recent = list(self._recent)
+        for index, (event_id, _channel, _raw) in enumerate(recent):
+            if event_id == last_event_id:
+                return [raw for _id, ch, raw in recent[index + 1 :] if ch == stream.channel]
+        return None
+
+    # -- the subscriber thread --------------------------------------------------------------
+
+    def _run(self) -> None:
+        backoff = 0.05
+        resubscribed = False
+        while True:
+            pubsub = None
+            try:
+                pubsub = valkey.client().pubsub()
+                pubsub.psubscribe("events:*")
+                while not self._confirmed(pubsub):
+                    pass
+                self._subscribed.set()
+                if resubscribed:
+                    self._to_all(_RESYNC)
+                backoff = 0.05
+                while True:
+                    message = pubsub.get_message(timeout=1.0)
+                    if message is not None and message["type"] == "pmessage":
+                        self._dispatch(message["channel"], message["data"])
+            except Exception as exc:  # the hub must outlive any failure
+                self._subscribed.clear()
+                resubscribed = True
+                log_event(
+                    logger, 40, "event hub lost Valkey; resubscribing", error=type(exc).__name__
+                )
+                time.sleep(backoff)
+                backoff = min(backoff * 2, 2.0)
+            finally:
+                if pubsub is not None:
+                    with contextlib.suppress(Exception):
+                        pubsub.close()
+
+    @staticmethod
+    def _confirmed(pubsub: Any) -> bool:
+        # Wait for Valkey's psubscribe confirmation: until then a publish could be missed.
+        message = pubsub.get_message(timeout=1.0)
+        return message is not None and message.get("type") == "psubscribe"
+
+    def _dispatch(self, channel: str, raw: str) -> None:
+        if channel == BROADCAST_CHANNEL:
+            self._broadcast(raw)
+            return
+        event_id = _event_id(raw)
+        if event_id:
+            self._recent.append((event_id, channel, raw))
+        with self._lock:
+            targets = list(self._streams.get(channel, ()))
+        for stream in targets:
+            stream.offer(raw)
+
+    def _broadcast(self, raw: str) -> None:
+        message = json.loads(raw)
+        to = message.pop("to", {})
+        prefix = f"events:{to.get('audience')}:"
+        with self._lock:
+            local = {
+                ch[len(prefix) :]: list(streams)
+                for ch, streams in self._streams.items()
+                if ch.startswith(prefix)
+            }
+        if not local:
+            return
+        excluded = set(to.get("exclude", ()))
+        candidates = [recipient for recipient in local if recipient not in excluded]
+        if not candidates:
+            return
+        members = valkey.client().smismember(to["members_key"], candidates)
+        payload = json.dumps(message)
+        for recipient, member in zip(candidates, members, strict=True):
+            if member:
+                for stream in local[recipient]:
+                    stream.offer(payload)
+
+    def _to_all(self, item: Any) -> None:
+        with self._lock:
+            streams = [s for group in self._streams.values() for s in group]
+        for stream in streams:
+            stream.offer(item)
+
+
+def _event_id(raw: str) -> str | None:
+    try:
+        return str(json.loads(raw).get("id"))
+    except (ValueError, AttributeError):
+        return None
+
+
+_hub: Hub | None = None
+_hub_lock = threading.Lock()
+
+
+def hub() -> Hub:
+    global _hub
+    if _hub is None:
+        with _hub_lock:
+            if _hub is None:
+                _hub = Hub()
+    return _hub
+
+
+# -- the HTTP side ---------------------------------------------------------------------------
+
+
+def format_event(raw: str) -> str:
+    """One SSE frame from a JSON envelope: `id:` its id, `event:` its type, `data:` the JSON."""
+    envelope = json.loads(raw)
+    return f"id: {envelope['id']}\nevent: {envelope['type']}\ndata: {raw}\n\n"
+
+
+def event_stream(
+    audience: str,
+    recipient_id: str,
+    snapshot: Callable[[], str],
+    last_event_id: str | None = None,
+) -> Response:
+    """A `text/event-stream` response: `snapshot()` (a JSON envelope) first, then this
+    recipient's missed events when `Last-Event-ID` is still known here, then live events,
+    with a keep-alive comment whenever nothing was sent for the keep-alive interval."""
+    the_hub = hub()
+    stream = the_hub.open(audience, str(recipient_id))
+    try:
+        first = snapshot()
+    except BaseException:
+        the_hub.close(stream)
+        raise
+    missed = the_hub.missed_since(stream, last_event_id) if last_event_id else None
+
+    def generate() -> Iterator[str]:
+        try:
+            yield f"retry: 3000\n{format_event(first)}"
+            for raw in missed or ():
+                yield format_event(raw)
+            keepalive = keepalive_interval_s()
+            deadline = time.monotonic() + max_stream_s()
+            while time.monotonic() < deadline:
+                try:
+                    item = stream.queue.get(timeout=keepalive)
+                except queue.Empty:
+                    yield ": keep-alive\n\n"
+                    continue
+                if item is _OVERFLOW:
+                    return
+                yield format_event(snapshot() if item is _RESYNC else item)
+        finally:
+            the_hub.close(stream)
+
+    return Response(
+        generate(),
+        status=200,
+        mimetype="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
