@@ -153,3 +153,8 @@ class PayloadTooLarge(DomainError):
 class UnsupportedMediaType(DomainError):
     code = "unsupported_media_type"
     default_message = "Send the body as application/json."
+
+
+class LastSuperadmin(DomainError):
+    code = "last_superadmin"
+    default_message = "Keep at least one active superadmin: promote another operator first."

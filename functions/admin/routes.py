@@ -1,7 +1,285 @@
-"""Control-center routes (filled in by the control-center issues)."""
+"""Control-center routes (internal ingress only): operator login and accounts, mitra and
+client management, settings, packages and the audit log. Each route names the least role
+that may call it; roles nest (superadmin ⊇ admin ⊇ viewer)."""
 
 from __future__ import annotations
 
-from shared.web import Api
+from datetime import datetime
+from typing import Any
+
+from shared.domain import (
+    audit,
+    client_admin,
+    mitra_admin,
+    operators,
+    package_admin,
+    settings,
+    settings_admin,
+)
+from shared.identity.operators import ADMIN, SUPERADMIN, VIEWER, OperatorCaller
+from shared.identity.policies import OPEN
+from shared.schemas.admin import (
+    AuditOut,
+    AuditPage,
+    AuditQuery,
+    LoginIn,
+    LoginOut,
+    MitraAdminOut,
+    MitraCreateIn,
+    MitraPage,
+    MitraPatchIn,
+    MitraQuery,
+    OperatorCreateIn,
+    OperatorOut,
+    OperatorPage,
+    OperatorPatchIn,
+    PackageCreateIn,
+    PackageOut,
+    PackagePage,
+    PackagePatchIn,
+    SettingsIn,
+    SettingsOut,
+    UserAdminOut,
+    UserDetailOut,
+    UserPage,
+    UserPatchIn,
+    UserQuery,
+)
+from shared.web import Api, Call
+from shared.web.pagination import PageQuery, page_of
 
 api = Api("admin", title="Halo Bestie control center")
+
+
+def _by_created(row: Any) -> tuple[datetime, Any]:
+    return (row.created_at, row.id)
+
+
+# -- operator auth and accounts -------------------------------------------------------------
+
+
+@api.post(
+    "/api/admin/auth/login",
+    auth=OPEN,
+    body=LoginIn,
+    response=LoginOut,
+    errors=("invalid_credentials", "locked", "suspended"),
+)
+def login(call: Call[LoginIn]) -> LoginOut:
+    """Exchange email and password for an operator token (5 failures in 15 min lock)."""
+    operator, issued = operators.login(call.body.email, call.body.password)
+    return LoginOut(
+        token=issued.token, expires_at=issued.expires_at, admin=OperatorOut.of(operator)
+    )
+
+
+@api.get("/api/admin/auth/me", auth=VIEWER, response=OperatorOut)
+def me(call: Call[None]) -> OperatorOut:
+    """The calling operator."""
+    caller: OperatorCaller = call.caller
+    return OperatorOut.of(caller.operator)
+
+
+@api.get("/api/admin/admins", auth=SUPERADMIN, query=PageQuery, response=OperatorPage)
+def list_operators(call: Call[None]) -> OperatorPage:
+    """Operator accounts, newest first."""
+    query: PageQuery = call.query
+    rows = operators.operator_page(query.after, query.limit + 1)
+    return page_of(OperatorPage, rows, query.limit, _by_created, OperatorOut.of)
+
+
+@api.post(
+    "/api/admin/admins",
+    auth=SUPERADMIN,
+    body=OperatorCreateIn,
+    response=OperatorOut,
+    status=201,
+    errors=("email_taken",),
+)
+def create_operator(call: Call[OperatorCreateIn]) -> OperatorOut:
+    """Create an operator account."""
+    caller: OperatorCaller = call.caller
+    body = call.body
+    return OperatorOut.of(
+        operators.create_operator(caller.id, body.email, body.password, body.role)
+    )
+
+
+@api.patch(
+    "/api/admin/admins/<uuid:operator_id>",
+    auth=SUPERADMIN,
+    body=OperatorPatchIn,
+    response=OperatorOut,
+    errors=("last_superadmin",),
+)
+def update_operator(call: Call[OperatorPatchIn]) -> OperatorOut:
+    """Change an operator's role, status or password (never removing the last superadmin)."""
+    caller: OperatorCaller = call.caller
+    body = call.body
+    updated = operators.update_operator(
+        caller.id,
+        call.params["operator_id"],
+        role=body.role,
+        status=body.status,
+        password=body.password,
+    )
+    return OperatorOut.of(updated)
+
+
+# -- mitras ---------------------------------------------------------------------------------
+
+
+@api.get("/api/admin/mitras", auth=VIEWER, query=MitraQuery, response=MitraPage)
+def list_mitras(call: Call[None]) -> MitraPage:
+    """Mitras, newest first, with live presence and load."""
+    query: MitraQuery = call.query
+    views = mitra_admin.mitra_page(
+        q=query.q,
+        status=query.status,
+        online=query.online,
+        after=query.after,
+        limit=query.limit + 1,
+    )
+    return page_of(
+        MitraPage, views, query.limit, lambda v: (v.row.created_at, v.row.id), MitraAdminOut.of
+    )
+
+
+@api.post(
+    "/api/admin/mitras",
+    auth=ADMIN,
+    body=MitraCreateIn,
+    response=MitraAdminOut,
+    status=201,
+    errors=("phone_taken",),
+)
+def create_mitra(call: Call[MitraCreateIn]) -> MitraAdminOut:
+    """Create a mitra (they log in with phone OTP on this number)."""
+    caller: OperatorCaller = call.caller
+    body = call.body
+    return MitraAdminOut.of(
+        mitra_admin.create_mitra(caller.id, body.name, body.phone, body.max_customers)
+    )
+
+
+@api.get("/api/admin/mitras/<uuid:mitra_id>", auth=VIEWER, response=MitraAdminOut)
+def get_mitra(call: Call[None]) -> MitraAdminOut:
+    """One mitra with live presence and load."""
+    return MitraAdminOut.of(mitra_admin.get_mitra(call.params["mitra_id"]))
+
+
+@api.patch(
+    "/api/admin/mitras/<uuid:mitra_id>",
+    auth=ADMIN,
+    body=MitraPatchIn,
+    response=MitraAdminOut,
+    errors=("phone_taken",),
+)
+def update_mitra(call: Call[MitraPatchIn]) -> MitraAdminOut:
+    """Edit, suspend or activate a mitra; suspension applies at once everywhere."""
+    caller: OperatorCaller = call.caller
+    return MitraAdminOut.of(
+        mitra_admin.update_mitra(caller.id, call.params["mitra_id"], call.body.changes())
+    )
+
+
+@api.post("/api/admin/mitras/<uuid:mitra_id>/force-offline", auth=ADMIN, response=MitraAdminOut)
+def force_offline(call: Call[None]) -> MitraAdminOut:
+    """Take a mitra offline now (log reason `admin_forced`)."""
+    caller: OperatorCaller = call.caller
+    return MitraAdminOut.of(mitra_admin.force_offline(caller.id, call.params["mitra_id"]))
+
+
+# -- clients (users) ------------------------------------------------------------------------
+
+
+@api.get("/api/admin/users", auth=VIEWER, query=UserQuery, response=UserPage)
+def list_users(call: Call[None]) -> UserPage:
+    """Clients by id, exact phone or display-name prefix, newest first."""
+    query: UserQuery = call.query
+    rows = client_admin.client_page(
+        q=query.q, status=query.status, after=query.after, limit=query.limit + 1
+    )
+    return page_of(UserPage, rows, query.limit, _by_created, UserAdminOut.of)
+
+
+@api.get("/api/admin/users/<uuid:client_id>", auth=VIEWER, response=UserDetailOut)
+def get_user(call: Call[None]) -> UserDetailOut:
+    """One client with their balance."""
+    view = client_admin.get_client(call.params["client_id"])
+    return UserDetailOut.of_view(view.row, view.balance)
+
+
+@api.patch(
+    "/api/admin/users/<uuid:client_id>", auth=ADMIN, body=UserPatchIn, response=UserDetailOut
+)
+def update_user(call: Call[UserPatchIn]) -> UserDetailOut:
+    """Suspend or activate a client."""
+    caller: OperatorCaller = call.caller
+    view = client_admin.set_status(caller.id, call.params["client_id"], call.body.status)
+    return UserDetailOut.of_view(view.row, view.balance)
+
+
+# -- settings -------------------------------------------------------------------------------
+
+
+@api.get("/api/admin/settings", auth=VIEWER, response=SettingsOut)
+def get_settings(call: Call[None]) -> SettingsOut:
+    """The current settings and their version."""
+    return SettingsOut.of(settings.current_versioned())
+
+
+@api.put("/api/admin/settings", auth=ADMIN, body=SettingsIn, response=SettingsOut)
+def put_settings(call: Call[SettingsIn]) -> SettingsOut:
+    """Save a new settings version (fields left out keep their value)."""
+    caller: OperatorCaller = call.caller
+    changes = call.body.model_dump(exclude_unset=True)
+    return SettingsOut.of(settings_admin.update_settings(caller.id, changes))
+
+
+# -- packages -------------------------------------------------------------------------------
+
+
+@api.get("/api/admin/packages", auth=VIEWER, query=PageQuery, response=PackagePage)
+def list_packages(call: Call[None]) -> PackagePage:
+    """Every package, active or not, newest first."""
+    query: PageQuery = call.query
+    rows = package_admin.package_page(query.after, query.limit + 1)
+    return page_of(PackagePage, rows, query.limit, _by_created, PackageOut.of)
+
+
+@api.post("/api/admin/packages", auth=ADMIN, body=PackageCreateIn, response=PackageOut, status=201)
+def create_package(call: Call[PackageCreateIn]) -> PackageOut:
+    """Add a package (price in whole rupiah)."""
+    caller: OperatorCaller = call.caller
+    return PackageOut.of(package_admin.create_package(caller.id, **call.body.model_dump()))
+
+
+@api.patch(
+    "/api/admin/packages/<uuid:package_id>", auth=ADMIN, body=PackagePatchIn, response=PackageOut
+)
+def update_package(call: Call[PackagePatchIn]) -> PackageOut:
+    """Change a package's name, sessions, price, order or active flag."""
+    caller: OperatorCaller = call.caller
+    return PackageOut.of(
+        package_admin.update_package(caller.id, call.params["package_id"], call.body.changes())
+    )
+
+
+# -- audit ----------------------------------------------------------------------------------
+
+
+@api.get("/api/admin/audit-logs", auth=ADMIN, query=AuditQuery, response=AuditPage)
+def audit_logs(call: Call[None]) -> AuditPage:
+    """Every operator write, newest first."""
+    query: AuditQuery = call.query
+    rows = audit.entries(
+        at_from=query.at_from,
+        at_to=query.at_to,
+        operator_id=query.admin_id,
+        target_type=query.target_type,
+        target_id=query.target_id,
+        after=query.after,
+        limit=query.limit + 1,
+    )
+    return page_of(AuditPage, rows, query.limit, lambda row: (row.at, row.id), AuditOut.of)

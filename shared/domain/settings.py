@@ -8,16 +8,15 @@ Staleness is bounded: a change made in the control center is seen by every insta
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from typing import Literal, Self
 
-import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shared import db, valkey
 from shared.config import get_config
+from shared.store import settings_versions
 
 VALKEY_KEY = "settings:current"
 
@@ -87,35 +86,30 @@ def _load() -> VersionedSettings:
     if raw:
         return VersionedSettings.model_validate_json(raw)
     loaded = _load_from_database()
-    _publish(loaded)
+    # NX: a refill must never overwrite a newer version published meanwhile.
+    valkey.client().set(VALKEY_KEY, loaded.model_dump_json(), nx=True)
     return loaded
 
 
 def _load_from_database() -> VersionedSettings:
     with db.read() as connection:
-        row = connection.execute(
-            sa.text("SELECT version, settings FROM settings_versions ORDER BY version DESC LIMIT 1")
-        ).one()
-    return VersionedSettings(
-        version=row.version, settings=ProductSettings.model_validate(row.settings)
-    )
+        version, stored = settings_versions.latest(connection)
+    return VersionedSettings(version=version, settings=ProductSettings.model_validate(stored))
 
 
-def _publish(loaded: VersionedSettings) -> None:
-    valkey.client().set(VALKEY_KEY, loaded.model_dump_json())
+def publish(saved: VersionedSettings) -> None:
+    """Make a just-saved version what every instance reads within the cache window."""
+    valkey.client().set(VALKEY_KEY, saved.model_dump_json())
+    forget_cache()
 
 
 def save(settings: ProductSettings, operator_id: str | None) -> VersionedSettings:
-    """Store a new version and make it visible to every instance within the cache window."""
+    """Store a new version and publish it (tests and seeds; operators go through
+    shared.domain.settings_admin, which also audits)."""
     with db.transaction() as connection:
-        version = connection.execute(
-            sa.text(
-                "INSERT INTO settings_versions (settings, created_by) "
-                "VALUES (CAST(:settings AS jsonb), :operator_id) RETURNING version"
-            ),
-            {"settings": json.dumps(settings.model_dump(mode="json")), "operator_id": operator_id},
-        ).scalar_one()
+        version = settings_versions.insert(
+            connection, settings.model_dump(mode="json"), operator_id
+        )
     saved = VersionedSettings(version=version, settings=settings)
-    _publish(saved)
-    forget_cache()
+    publish(saved)
     return saved

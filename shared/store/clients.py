@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
+
+from shared.web.pagination import NO_KEYSET, Keyset
 
 COLUMNS = (
     "id, firebase_uid, display_name, registered, sign_in_provider, phone, email, status,"
@@ -128,6 +131,69 @@ def mark_registered(
                 """
             ),
             {"id": client_id, "provider": sign_in_provider, "phone": phone, "email": email},
+        )
+        .one()
+        ._mapping
+    )
+
+
+# -- control center: search and suspension (admin function) --------------------------------
+
+
+def search_page(
+    connection: Connection,
+    *,
+    q: str | None,
+    status: str | None,
+    after: Keyset | None,
+    limit: int,
+) -> list[ClientRow]:
+    """Newest first. `q` is an exact id, an exact phone number (E.164), or the start of a
+    display name (any case) — each served by an index, so search stays cheap at millions."""
+    by: dict[str, Any] = {"query_id": None, "phone": None, "prefix": None}
+    if q:
+        try:
+            by["query_id"] = UUID(q)
+        except ValueError:
+            digits = q.removeprefix("+")
+            if digits.isdigit():
+                by["phone"] = "+" + digits
+            else:
+                escaped = q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+                by["prefix"] = escaped + "%"
+    return [
+        ClientRow(**row._mapping)
+        for row in connection.execute(
+            sa.text(
+                f"""
+                SELECT {COLUMNS} FROM clients
+                 WHERE (CAST(:query_id AS uuid) IS NULL OR id = :query_id)
+                   AND (CAST(:phone AS text) IS NULL OR phone = :phone)
+                   AND (CAST(:prefix AS text) IS NULL OR lower(display_name) LIKE :prefix)
+                   AND (CAST(:status AS text) IS NULL OR status = :status)
+                   AND (CAST(:after_at AS timestamptz) IS NULL
+                        OR (created_at, id) < (:after_at, CAST(:after_id AS uuid)))
+                 ORDER BY created_at DESC, id DESC LIMIT :limit
+                """
+            ),
+            {
+                **by,
+                "status": status,
+                **(after.params(UUID) if after else NO_KEYSET),
+                "limit": limit,
+            },
+        )
+    ]
+
+
+def set_status(connection: Connection, client_id: UUID, status: str) -> ClientRow:
+    return ClientRow(
+        **connection.execute(
+            sa.text(
+                f"UPDATE clients SET status = :status, updated_at = now()"
+                f" WHERE id = :id RETURNING {COLUMNS}"
+            ),
+            {"id": client_id, "status": status},
         )
         .one()
         ._mapping

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
+
+from shared.web.pagination import NO_KEYSET, Keyset
 
 COLUMNS = (
     "id, name, phone, photo_url, firebase_uid, status, max_customers, is_online,"
@@ -100,3 +103,138 @@ def insert(
         .one()
         ._mapping
     )
+
+
+# -- control center: search, create, edit (admin function) ---------------------------------
+
+
+def _like(text: str) -> str:
+    """`text` as a LIKE pattern that matches it literally anywhere."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def search_page(
+    connection: Connection,
+    *,
+    q: str | None,
+    status: str | None,
+    online: bool | None,
+    after: Keyset | None,
+    limit: int,
+) -> list[MitraRow]:
+    """Newest first. `q` matches the id exactly, or part of the name (any case) or phone;
+    `online` filters on the durable flag (the sweeper makes it follow heartbeats)."""
+    query_id = _uuid_or_none(q)
+    return [
+        MitraRow(**row._mapping)
+        for row in connection.execute(
+            sa.text(
+                f"""
+                SELECT {COLUMNS} FROM mitras
+                 WHERE (CAST(:q AS text) IS NULL
+                        OR id = CAST(:query_id AS uuid)
+                        OR lower(name) LIKE lower(:pattern)
+                        OR phone LIKE :pattern)
+                   AND (CAST(:status AS text) IS NULL OR status = :status)
+                   AND (CAST(:online AS boolean) IS NULL OR is_online = :online)
+                   AND (CAST(:after_at AS timestamptz) IS NULL
+                        OR (created_at, id) < (:after_at, CAST(:after_id AS uuid)))
+                 ORDER BY created_at DESC, id DESC LIMIT :limit
+                """
+            ),
+            {
+                "q": q,
+                "query_id": query_id,
+                "pattern": _like(q or ""),
+                "status": status,
+                "online": online,
+                **(after.params(UUID) if after else NO_KEYSET),
+                "limit": limit,
+            },
+        )
+    ]
+
+
+def insert_unless_phone_taken(
+    connection: Connection, *, name: str, phone: str, max_customers: int | None
+) -> MitraRow | None:
+    """Create a mitra; None when the phone number already belongs to one."""
+    return _row(
+        connection.execute(
+            sa.text(
+                f"INSERT INTO mitras (name, phone, max_customers) VALUES (:name, :phone, :max)"
+                f" ON CONFLICT (phone) DO NOTHING RETURNING {COLUMNS}"
+            ),
+            {"name": name, "phone": phone, "max": max_customers},
+        ).one_or_none()
+    )
+
+
+EDITABLE = frozenset({"name", "phone", "status", "max_customers"})
+
+
+def patch(connection: Connection, mitra_id: UUID, changes: dict[str, Any]) -> MitraRow:
+    """Set the given columns (a None `max_customers` clears the override). A new phone
+    number also drops the Firebase binding: that sign-in proved the old number."""
+    unknown = set(changes) - EDITABLE
+    if unknown:
+        raise ValueError(f"not editable: {sorted(unknown)}")
+    assignments = [f"{column} = :{column}" for column in sorted(changes)]
+    if "phone" in changes:
+        assignments.append(
+            "firebase_uid = CASE WHEN phone = :phone THEN firebase_uid ELSE NULL END"
+        )
+    assignments.append("updated_at = now()")
+    return MitraRow(
+        **connection.execute(
+            sa.text(
+                f"UPDATE mitras SET {', '.join(assignments)} WHERE id = :id RETURNING {COLUMNS}"
+            ),
+            {**changes, "id": mitra_id},
+        )
+        .one()
+        ._mapping
+    )
+
+
+def _uuid_or_none(text: str | None) -> UUID | None:
+    try:
+        return UUID(text) if text else None
+    except ValueError:
+        return None
+
+
+# -- presence reconciliation (shared.domain.presence) ---------------------------------------
+
+
+def online_since_by_id(connection: Connection) -> dict[str, datetime | None]:
+    """Every mitra PostgreSQL holds online, with when it went online (partial index)."""
+    rows = connection.execute(sa.text("SELECT id, online_since FROM mitras WHERE is_online"))
+    return {str(row.id): row.online_since for row in rows}
+
+
+def online_among(connection: Connection, mitra_ids: list[str]) -> set[str]:
+    rows = connection.execute(
+        sa.text("SELECT id FROM mitras WHERE id = ANY(CAST(:ids AS uuid[])) AND is_online"),
+        {"ids": mitra_ids},
+    )
+    return {str(row.id) for row in rows}
+
+
+def capacity_overrides(connection: Connection) -> dict[str, int]:
+    rows = connection.execute(
+        sa.text("SELECT id, max_customers FROM mitras WHERE max_customers IS NOT NULL")
+    )
+    return {str(row.id): int(row.max_customers) for row in rows}
+
+
+def active_session_counts(connection: Connection) -> dict[str, int]:
+    """Sessions each mitra holds now (partial index `sessions_active_by_mitra`)."""
+    rows = connection.execute(
+        sa.text(
+            "SELECT mitra_id, count(*) AS held FROM sessions WHERE status = 'active'"
+            " GROUP BY mitra_id"
+        )
+    )
+    return {str(row.mitra_id): int(row.held) for row in rows}

@@ -272,8 +272,12 @@ def read_body(request: Request) -> bytes:
     return raw
 
 
-def parse_json(request: Request) -> Any:
+def parse_json(request: Request, *, empty: Any = None) -> Any:
+    """The JSON body; an absent body is `empty` when given (routes whose fields are all
+    optional), else a 400."""
     raw = read_body(request)
+    if not raw.strip() and empty is not None:
+        return empty
     if request.mimetype != "application/json":
         raise errors.UnsupportedMediaType()
     if not raw.strip():
@@ -288,7 +292,8 @@ def parse_json(request: Request) -> Any:
 
 
 def _parse_body(request: Request, model: type[BaseModel]) -> BaseModel:
-    data = parse_json(request)
+    all_optional = not any(f.is_required() for f in model.model_fields.values())
+    data = parse_json(request, empty={} if all_optional else None)
     try:
         return model.model_validate(data)
     except ValidationError as exc:

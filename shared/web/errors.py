@@ -34,6 +34,7 @@ STATUS: dict[type[errors.DomainError], int] = {
     errors.PayloadTooLarge: 413,
     errors.UnsupportedMediaType: 415,
     errors.Locked: 423,
+    errors.LastSuperadmin: 409,
     errors.RateLimited: 429,
     errors.PaymentProviderError: 502,
     errors.Unavailable: 503,

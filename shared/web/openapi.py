@@ -95,7 +95,7 @@ def _operation(route: Route, components: _Components) -> dict[str, Any]:
         operation["parameters"] = parameters
     if route.body is not None:
         operation["requestBody"] = {
-            "required": True,
+            "required": any(f.is_required() for f in route.body.model_fields.values()),
             "content": {"application/json": {"schema": components.ref(route.body, "validation")}},
         }
     if route.auth.scheme:
