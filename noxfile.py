@@ -39,6 +39,7 @@ def lint(session: nox.Session) -> None:
     """ruff and mypy, both clean."""
     _install(session, "local", "test", "lint")
     session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
     session.run("mypy", "shared", "functions", "devstack")
 
 
@@ -66,8 +67,13 @@ def terraform(session: nox.Session) -> None:
         "pytest>=8.3,<10", "pytest-timeout>=2.3,<3", "python-hcl2>=8.1,<9", "PyYAML>=6.0,<7"
     )
     # --confcutdir keeps the application's tests/conftest.py (the whole stack) out of this venv.
-    session.run("python", "-m", "pytest", "--confcutdir=tests/terraform",
-                *(session.posargs or ["tests/terraform"]))
+    session.run(
+        "python",
+        "-m",
+        "pytest",
+        "--confcutdir=tests/terraform",
+        *(session.posargs or ["tests/terraform"]),
+    )
     session.notify("terraform_checkov")
 
 
@@ -77,6 +83,12 @@ def terraform_checkov(session: nox.Session) -> None:
     Pinned: new checkov releases add checks."""
     session.install("checkov==3.3.30")
     session.run(
-        "checkov", "--directory", "terraform", "--framework", "terraform",
-        "--quiet", "--compact", "--skip-download",
+        "checkov",
+        "--directory",
+        "terraform",
+        "--framework",
+        "terraform",
+        "--quiet",
+        "--compact",
+        "--skip-download",
     )

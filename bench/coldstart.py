@@ -22,7 +22,11 @@ def import_ms(source: str, env: dict[str, str]) -> float:
     for _ in range(RUNS):
         out = subprocess.run(
             [sys.executable, "-c", _PROBE.format(source=source)],
-            capture_output=True, text=True, cwd=REPO_ROOT, env=env, check=True,
+            capture_output=True,
+            text=True,
+            cwd=REPO_ROOT,
+            env=env,
+            check=True,
         ).stdout
         samples.append(float(out.strip().splitlines()[-1]))
     return round(statistics.median(samples), 1)
@@ -36,9 +40,17 @@ def run(stack: LocalStack) -> dict[str, float]:
     for entry in load_catalogue().http_functions():
         results[f"import_ms_{entry.source}"] = import_ms(entry.source, env)
     noop = subprocess.run(
-        [sys.executable, "-c", "import time; t=time.perf_counter(); import functions_framework;"
-         " print((time.perf_counter()-t)*1000)"],
-        capture_output=True, text=True, cwd=REPO_ROOT, env=env, check=True,
+        [
+            sys.executable,
+            "-c",
+            "import time; t=time.perf_counter(); import functions_framework;"
+            " print((time.perf_counter()-t)*1000)",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        env=env,
+        check=True,
     ).stdout
     results["import_ms_functions_framework_alone"] = round(float(noop.strip()), 1)
     return results

@@ -69,14 +69,29 @@ def install_firebase_tools(tools_dir: Path) -> Path:
                 "the Firebase Auth emulator needs Node.js >= 20 with npm (or `firebase` on PATH)"
             )
         log_path = tools_dir / "npm-install.log"
-        _log.warning("Installing %s into %s (first run only, about a minute)",
-                     FIREBASE_TOOLS_SPEC, tools_dir)
-        argv = [npm, "install", "--prefix", str(tools_dir), "--no-audit", "--no-fund",
-                "--no-update-notifier", "--loglevel=error", FIREBASE_TOOLS_SPEC]
+        _log.warning(
+            "Installing %s into %s (first run only, about a minute)", FIREBASE_TOOLS_SPEC, tools_dir
+        )
+        argv = [
+            npm,
+            "install",
+            "--prefix",
+            str(tools_dir),
+            "--no-audit",
+            "--no-fund",
+            "--no-update-notifier",
+            "--loglevel=error",
+            FIREBASE_TOOLS_SPEC,
+        ]
         with log_path.open("wb") as log:
-            result = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=log,
-                                    stderr=subprocess.STDOUT, timeout=_NPM_INSTALL_TIMEOUT_S,
-                                    check=False)
+            result = subprocess.run(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                timeout=_NPM_INSTALL_TIMEOUT_S,
+                check=False,
+            )
         if result.returncode != 0 or not cli.exists():
             tail = "\n".join(log_path.read_text(errors="replace").splitlines()[-20:])
             raise ServerStartError(f"`{' '.join(argv)}` failed (exit {result.returncode}):\n{tail}")
@@ -142,10 +157,17 @@ class FirebaseAuthEmulator(ManagedServer):
         cli = find_firebase_cli(self.tools_dir)
         self.run_dir.mkdir(parents=True, exist_ok=True)
         config = self._write_config()
-        argv = [str(cli), "emulators:start", "--only", "auth", "--project", self.project_id,
-                "--config", str(config)]
-        return ChildProcess(argv, log_path=self.log_path, env=self._offline_env(),
-                            cwd=self.run_dir)
+        argv = [
+            str(cli),
+            "emulators:start",
+            "--only",
+            "auth",
+            "--project",
+            self.project_id,
+            "--config",
+            str(config),
+        ]
+        return ChildProcess(argv, log_path=self.log_path, env=self._offline_env(), cwd=self.run_dir)
 
     def _write_config(self) -> Path:
         """Pin every port the CLI opens (hub, logging too) to loopback and a free port.
@@ -173,12 +195,19 @@ class FirebaseAuthEmulator(ManagedServer):
         XDG_CONFIG_HOME hides any saved login and usage-tracking opt-in, and a private TMPDIR
         keeps the hub's `hub-<project>.json` locator away from other emulators of the project.
         """
-        env = {k: v for k, v in os.environ.items() if k not in {"FIREBASE_TOKEN",
-                                                                 "GOOGLE_APPLICATION_CREDENTIALS"}}
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if k not in {"FIREBASE_TOKEN", "GOOGLE_APPLICATION_CREDENTIALS"}
+        }
         tmp_dir = self.run_dir / "tmp"
         tmp_dir.mkdir(exist_ok=True)
-        env.update(CI="1", NO_UPDATE_NOTIFIER="1", XDG_CONFIG_HOME=str(self.run_dir / "config"),
-                   TMPDIR=str(tmp_dir))
+        env.update(
+            CI="1",
+            NO_UPDATE_NOTIFIER="1",
+            XDG_CONFIG_HOME=str(self.run_dir / "config"),
+            TMPDIR=str(tmp_dir),
+        )
         return env
 
     def _is_ready(self, child: ChildProcess) -> bool:

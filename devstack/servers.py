@@ -216,8 +216,7 @@ def wait_until_ready(
             return
         if time.monotonic() > deadline:
             raise ServerStartError(
-                f"{what} not ready after {timeout:.0f} s; log {child.log_path}:\n"
-                f"{child.log_tail()}"
+                f"{what} not ready after {timeout:.0f} s; log {child.log_path}:\n{child.log_tail()}"
             )
         time.sleep(_POLL_INTERVAL_S)
 
@@ -346,8 +345,9 @@ def _pg_bin_dir_candidates() -> Iterator[Path]:
         if found:
             yield Path(found).resolve().parent  # /usr/local/bin/* are often symlinks
     system = Path("/usr/lib/postgresql").glob("*/bin")
-    yield from sorted(system, key=lambda p: int(p.parent.name) if p.parent.name.isdigit() else 0,
-                      reverse=True)
+    yield from sorted(
+        system, key=lambda p: int(p.parent.name) if p.parent.name.isdigit() else 0, reverse=True
+    )
 
 
 def find_postgres_binaries() -> PostgresBinaries:
@@ -370,9 +370,20 @@ def _service_account() -> RunAs | None:
         entry = pwd.getpwnam(PG_SERVICE_USER)
         return RunAs(uid=entry.pw_uid, gid=entry.pw_gid)
     result = subprocess.run(
-        ["useradd", "--system", "--user-group", "--no-create-home",
-         "--home-dir", "/nonexistent", "--shell", "/usr/sbin/nologin", PG_SERVICE_USER],
-        capture_output=True, text=True, check=False,
+        [
+            "useradd",
+            "--system",
+            "--user-group",
+            "--no-create-home",
+            "--home-dir",
+            "/nonexistent",
+            "--shell",
+            "/usr/sbin/nologin",
+            PG_SERVICE_USER,
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if result.returncode not in (0, 9):  # 9: created meanwhile by a parallel worker
         raise ServerStartError(f"useradd {PG_SERVICE_USER} failed: {result.stderr.strip()}")
@@ -469,7 +480,10 @@ class EmbeddedPostgres(ManagedServer):
             argv += ["-c", f"{name}={value}"]
         # SIGINT is PostgreSQL's "fast" shutdown, the same as `pg_ctl stop -m fast`.
         return ChildProcess(
-            argv, log_path=self.log_path, stop_signal=signal.SIGINT, cwd=self.pgdata,
+            argv,
+            log_path=self.log_path,
+            stop_signal=signal.SIGINT,
+            cwd=self.pgdata,
             run_as=run_as,
         )
 
@@ -489,13 +503,25 @@ class EmbeddedPostgres(ManagedServer):
 
     def _initdb(self, binaries: PostgresBinaries, run_as: RunAs | None) -> None:
         argv = [
-            str(binaries.initdb), "-D", str(self.pgdata), "-U", PG_SUPERUSER, "--auth=trust",
-            "--no-locale", "--encoding=UTF8", "--no-sync", "--no-instructions",
+            str(binaries.initdb),
+            "-D",
+            str(self.pgdata),
+            "-U",
+            PG_SUPERUSER,
+            "--auth=trust",
+            "--no-locale",
+            "--encoding=UTF8",
+            "--no-sync",
+            "--no-instructions",
         ]
         with self.log_path.open("ab") as log:
             result = subprocess.run(
-                argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                cwd=self.pgdata, check=False,
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=self.pgdata,
+                check=False,
                 user=run_as.uid if run_as else None,
                 group=run_as.gid if run_as else None,
                 extra_groups=[] if run_as else None,
@@ -525,8 +551,8 @@ class EmbeddedPostgres(ManagedServer):
             lines = (self.pgdata / "postmaster.pid").read_text().splitlines()
         except OSError:
             return False
-        return len(lines) >= 8 and lines[0].strip() == str(child.pid) and (
-            lines[7].strip() == "ready"
+        return (
+            len(lines) >= 8 and lines[0].strip() == str(child.pid) and (lines[7].strip() == "ready")
         )
 
     def _after_ready(self) -> None:
@@ -594,13 +620,20 @@ class EmbeddedValkey(ManagedServer):
         self.data_dir.mkdir(parents=True, exist_ok=True)
         argv = [
             str(find_valkey_server()),
-            "--bind", LOOPBACK,
-            "--port", str(self.port),
-            "--save", "",
-            "--appendonly", "no",
-            "--protected-mode", "yes",
-            "--daemonize", "no",
-            "--dir", str(self.data_dir),
+            "--bind",
+            LOOPBACK,
+            "--port",
+            str(self.port),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--protected-mode",
+            "yes",
+            "--daemonize",
+            "no",
+            "--dir",
+            str(self.data_dir),
         ]
         return ChildProcess(argv, log_path=self.log_path, cwd=self.data_dir)
 
@@ -611,7 +644,10 @@ class EmbeddedValkey(ManagedServer):
 
         # No retries: redis-py's default backoff turns one refused connect into ~4 s.
         client = redis.Redis(
-            host=LOOPBACK, port=self.port, socket_connect_timeout=0.5, socket_timeout=0.5,
+            host=LOOPBACK,
+            port=self.port,
+            socket_connect_timeout=0.5,
+            socket_timeout=0.5,
             retry=Retry(NoBackoff(), 0),
         )
         try:

@@ -29,9 +29,7 @@ def _cloud_sql_creator(config: Config) -> Any:
     instance = config.cloud_sql_instance or ""
 
     def connect() -> Any:
-        return connector.connect(
-            instance, "pg8000", user=config.db_iam_user, db=config.db_name
-        )
+        return connector.connect(instance, "pg8000", user=config.db_iam_user, db=config.db_name)
 
     return connect
 

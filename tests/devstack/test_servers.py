@@ -119,8 +119,9 @@ def test_valkey_dies_with_the_process_that_started_it(tmp_path: Path) -> None:
         print("up", flush=True)
         time.sleep(60)
     """)
-    parent = subprocess.Popen([sys.executable, "-c", script], cwd=REPO_ROOT,
-                              stdout=subprocess.PIPE, text=True)
+    parent = subprocess.Popen(
+        [sys.executable, "-c", script], cwd=REPO_ROOT, stdout=subprocess.PIPE, text=True
+    )
     assert parent.stdout is not None
     assert parent.stdout.readline().strip() == "up"
     assert _port_open(port)

@@ -119,8 +119,12 @@ class FirebaseAccounts:
         return self._account(self._verify_phone(phone_e164, id_token=account.id_token))
 
     def link_email_password(self, account: Account, email: str, password: str) -> Account:
-        body = {"idToken": account.id_token, "email": email, "password": password,
-                "returnSecureToken": True}
+        body = {
+            "idToken": account.id_token,
+            "email": email,
+            "password": password,
+            "returnSecureToken": True,
+        }
         return self._account(self._identity("accounts:update", body))
 
     def link_google(self, account: Account, email: str) -> Account:
@@ -166,16 +170,18 @@ class FirebaseAccounts:
         for sent in self._json(response).get("verificationCodes", []):
             if sent.get("sessionInfo") == session_info:
                 return str(sent["code"])
-        raise FirebaseAuthError(404, f"NO_CODE : no verification code for session in "
-                                     f"project {self.project_id}")
+        raise FirebaseAuthError(
+            404, f"NO_CODE : no verification code for session in project {self.project_id}"
+        )
 
     def _google_idp(self, email: str, id_token: str | None = None) -> dict[str, Any]:
         # The emulator takes the Google id_token as plain JSON claims; no signature needed.
         google_claims = {"sub": _google_sub(email), "email": email, "email_verified": True}
         body: dict[str, Any] = {
             "requestUri": "http://localhost",
-            "postBody": urlencode({"id_token": json.dumps(google_claims),
-                                   "providerId": "google.com"}),
+            "postBody": urlencode(
+                {"id_token": json.dumps(google_claims), "providerId": "google.com"}
+            ),
             "returnSecureToken": True,
             "returnIdpCredential": True,
         }
@@ -215,8 +221,12 @@ class FirebaseAccounts:
         if "errorMessage" in body:
             raise FirebaseAuthError(200, str(body["errorMessage"]))
         if "idToken" not in body:
-            reason = ("PHONE_NUMBER_EXISTS : the number belongs to another user"
-                      if "temporaryProof" in body else f"NO_ID_TOKEN : {body}")
+            reason = (
+                "PHONE_NUMBER_EXISTS : the number belongs to another user"
+                if "temporaryProof" in body
+                else f"NO_ID_TOKEN : {body}"
+            )
             raise FirebaseAuthError(200, reason)
-        return Account(uid=body["localId"], id_token=body["idToken"],
-                       refresh_token=body["refreshToken"])
+        return Account(
+            uid=body["localId"], id_token=body["idToken"], refresh_token=body["refreshToken"]
+        )
