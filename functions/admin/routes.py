@@ -1,20 +1,31 @@
 """Control-center routes (internal ingress only): operator login and accounts, mitra and
-client management, settings, packages and the audit log. Each route names the least role
-that may call it; roles nest (superadmin ⊇ admin ⊇ viewer)."""
+client management, settings, packages, the audit log, the real-time dashboard, session
+management and reroute, mitra online logs and sweeper health. Each route names the least
+role that may call it; roles nest (superadmin ⊇ admin ⊇ viewer)."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
+from flask import Response
+
+from shared import events
 from shared.domain import (
     audit,
     client_admin,
+    dashboard,
     mitra_admin,
+    online_logs,
     operators,
     package_admin,
+    reroute,
+    session_admin,
     settings,
     settings_admin,
+    sweeper_health,
 )
 from shared.identity.operators import ADMIN, SUPERADMIN, VIEWER, OperatorCaller
 from shared.identity.policies import OPEN
@@ -45,8 +56,26 @@ from shared.schemas.admin import (
     UserPatchIn,
     UserQuery,
 )
-from shared.web import Api, Call
+from shared.schemas.admin_live import (
+    AdminEndIn,
+    AdminSessionOut,
+    AdminSessionPage,
+    DashboardOut,
+    DashboardQuery,
+    DurationOut,
+    DurationPage,
+    MitraOnlineLogQuery,
+    OnlineLogQuery,
+    RerouteIn,
+    RerouteQueuedOut,
+    SessionQuery,
+    SweeperHealthOut,
+    TransitionOut,
+    TransitionPage,
+)
+from shared.web import Api, Call, Reply
 from shared.web.pagination import PageQuery, page_of
+from shared.web.sse import format_event, max_stream_s
 
 api = Api("admin", title="Halo Bestie control center")
 
@@ -283,3 +312,164 @@ def audit_logs(call: Call[None]) -> AuditPage:
         limit=query.limit + 1,
     )
     return page_of(AuditPage, rows, query.limit, lambda row: (row.at, row.id), AuditOut.of)
+
+
+# -- dashboard ------------------------------------------------------------------------------
+
+
+@api.get("/api/admin/dashboard", auth=VIEWER, query=DashboardQuery, response=DashboardOut)
+def get_dashboard(call: Call[None]) -> DashboardOut:
+    """Live figures and the day's figures (`?day=`: another Asia/Jakarta day's figures)."""
+    query: DashboardQuery = call.query
+    return DashboardOut.of(dashboard.snapshot(query.day))
+
+
+@api.get("/api/admin/dashboard/stream", auth=VIEWER, stream=True)
+def dashboard_stream(call: Call[None]) -> Response:
+    """The dashboard as server-sent events: on every change, and at least every 5 s."""
+    first = dashboard.snapshot()
+    later = dashboard.watch(first, until=time.monotonic() + max_stream_s())
+    return _event_stream(first, later)
+
+
+def _event_stream(
+    first: dashboard.Dashboard, later: Iterator[dashboard.Dashboard | None]
+) -> Response:
+    def frame(board: dashboard.Dashboard | None) -> str:
+        if board is None:
+            return ": keep-alive\n\n"
+        payload = DashboardOut.of(board).model_dump(mode="json")
+        return format_event(events.envelope("dashboard", payload))
+
+    def generate() -> Iterator[str]:
+        yield f"retry: 3000\n{frame(first)}"
+        for board in later:
+            yield frame(board)
+
+    return Response(
+        generate(),
+        mimetype="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+@api.get("/api/admin/sweeper", auth=VIEWER, response=SweeperHealthOut)
+def get_sweeper_health(call: Call[None]) -> SweeperHealthOut:
+    """The sweeper's last run and, in GCP, its Cloud Scheduler job."""
+    return SweeperHealthOut.of(sweeper_health.health())
+
+
+# -- sessions -------------------------------------------------------------------------------
+
+
+@api.get("/api/admin/sessions", auth=VIEWER, query=SessionQuery, response=AdminSessionPage)
+def list_sessions(call: Call[None]) -> AdminSessionPage:
+    """Sessions, newest first, by status, mitra, client, start time or orphaned."""
+    query: SessionQuery = call.query
+    views = session_admin.session_page(
+        status=query.status,
+        mitra_id=query.mitra_id,
+        client_id=query.client_id,
+        started_from=query.started_from,
+        started_to=query.started_to,
+        orphaned=query.orphaned,
+        after=query.after,
+        limit=query.limit + 1,
+    )
+    return page_of(
+        AdminSessionPage,
+        views,
+        query.limit,
+        lambda v: (v.row.started_at, v.row.id),
+        AdminSessionOut.of,
+    )
+
+
+@api.get("/api/admin/sessions/<uuid:session_id>", auth=VIEWER, response=AdminSessionOut)
+def get_session(call: Call[None]) -> AdminSessionOut:
+    """One session with every mitra it had."""
+    return AdminSessionOut.of(session_admin.get_session(call.params["session_id"]))
+
+
+@api.post(
+    "/api/admin/sessions/<uuid:session_id>/end",
+    auth=ADMIN,
+    body=AdminEndIn,
+    response=AdminSessionOut,
+)
+def end_session(call: Call[AdminEndIn]) -> AdminSessionOut:
+    """End a session now (both apps get `session.ended`); idempotent."""
+    caller: OperatorCaller = call.caller
+    return AdminSessionOut.of(
+        session_admin.end_session(caller.id, call.params["session_id"], call.body.reason)
+    )
+
+
+@api.post(
+    "/api/admin/sessions/<uuid:session_id>/reroute",
+    auth=ADMIN,
+    body=RerouteIn,
+    response=AdminSessionOut,
+    errors=("not_online", "at_capacity", "session_ended", "already_searching", "conflict"),
+)
+def reroute_session(call: Call[RerouteIn]) -> AdminSessionOut | Reply:
+    """Move the session to a named mitra (200), or re-blast it to available mitras (202)."""
+    caller: OperatorCaller = call.caller
+    session_id = call.params["session_id"]
+    if call.body.mitra_id is not None:
+        return AdminSessionOut.of(reroute.to_mitra(caller.id, session_id, call.body.mitra_id))
+    request = reroute.reblast(caller.id, session_id)
+    return Reply(RerouteQueuedOut.of(request, session_id), status=202)
+
+
+# -- mitra online logs ----------------------------------------------------------------------
+
+
+@api.get(
+    "/api/admin/mitras/<uuid:mitra_id>/online-logs",
+    auth=VIEWER,
+    query=MitraOnlineLogQuery,
+    response=TransitionPage,
+)
+def mitra_online_logs(call: Call[None]) -> TransitionPage:
+    """One mitra's online/offline transitions, newest first."""
+    query: MitraOnlineLogQuery = call.query
+    rows = online_logs.transitions(
+        mitra_id=call.params["mitra_id"],
+        at_from=query.at_from,
+        at_to=query.at_to,
+        after=query.after,
+        limit=query.limit + 1,
+        require_mitra=True,
+    )
+    return page_of(TransitionPage, rows, query.limit, lambda r: (r.at, r.id), TransitionOut.of)
+
+
+@api.get("/api/admin/online-logs", auth=VIEWER, query=OnlineLogQuery, response=TransitionPage)
+def all_online_logs(call: Call[None]) -> TransitionPage:
+    """Every mitra's online/offline transitions, newest first."""
+    query: OnlineLogQuery = call.query
+    rows = online_logs.transitions(
+        mitra_id=query.mitra_id,
+        at_from=query.at_from,
+        at_to=query.at_to,
+        after=query.after,
+        limit=query.limit + 1,
+    )
+    return page_of(TransitionPage, rows, query.limit, lambda r: (r.at, r.id), TransitionOut.of)
+
+
+@api.get("/api/admin/online-durations", auth=VIEWER, query=OnlineLogQuery, response=DurationPage)
+def online_durations(call: Call[None]) -> DurationPage:
+    """Seconds online per mitra per Asia/Jakarta day, newest day first (default: 7 days)."""
+    query: OnlineLogQuery = call.query
+    rows = online_logs.durations(
+        mitra_id=query.mitra_id,
+        at_from=query.at_from,
+        at_to=query.at_to,
+        after=query.after,
+        limit=query.limit + 1,
+    )
+    return page_of(
+        DurationPage, rows, query.limit, lambda r: (r.day_start, r.mitra_id), DurationOut.of
+    )

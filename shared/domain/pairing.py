@@ -28,10 +28,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from shared import db, domain_events, errors, events, valkey
 from shared.domain import entitlement, settings
+from shared.domain import sessions as session_rules
 from shared.domain.presence import HEARTBEATS_KEY
 from shared.log import get_logger, log_event
 from shared.store import clients, mitras, sessions
@@ -129,9 +131,27 @@ def create_request(client: ClientRow, idempotency_key: str | None) -> tuple[Requ
                     return existing, False
             winner = store.open_for_client(connection, client.id)
         raise errors.AlreadySearching(request_id=str(winner.id) if winner else None) from None
+    return offer(row, client, current), True
 
+
+def offer(
+    row: RequestRow,
+    client: ClientRow,
+    current: settings.ProductSettings,
+    *,
+    exclude: UUID | None = None,
+) -> RequestRow:
+    """Blast a just-inserted searching request to the available mitras (never to `exclude`:
+    a reroute's re-blast skips the mitra the session moves away from). The request as it
+    stands afterwards: closed `no_bestie` when nobody could be offered it."""
     try:
         offered = _blast(row, current)
+        if exclude is not None and str(exclude) in offered:
+            offered.remove(str(exclude))
+            if offered:
+                valkey.client().srem(offered_key(row.id), str(exclude))
+            else:
+                valkey.client().delete(request_key(row.id), offered_key(row.id))
     except Exception:
         # The search never started: close it so the client is not told "already searching".
         with db.transaction() as connection:
@@ -142,13 +162,13 @@ def create_request(client: ClientRow, idempotency_key: str | None) -> tuple[Requ
         with db.transaction() as connection:
             row = store.close(connection, row.id, "no_bestie") or row
         domain_events.emit("pairing.no_bestie", {"request_id": row.id, "client_id": client.id})
-        return row, True
+        return row
     # Offer first, record second: the claim reads only Valkey, so a mitra may accept before
     # the offer rows are written, and the offer reaches phones a few ms sooner.
     events.broadcast("mitra", offered_key(row.id), "pairing.offer", _offer_payload(row, client))
     with db.transaction() as connection:
         store.record_offers(connection, row.id, offered)
-    return dataclasses.replace(row, offered_count=len(offered)), True
+    return dataclasses.replace(row, offered_count=len(offered))
 
 
 def _blast(row: RequestRow, current: settings.ProductSettings) -> list[str]:
@@ -287,15 +307,24 @@ def _refusal_without_live_state(mitra_id: UUID, request_id: UUID) -> errors.Doma
     return errors.Expired()
 
 
+class _RerouteTargetEnded(errors.Expired):
+    """The session a re-blast was moving ended (or was moved to the accepting mitra by an
+    operator) before a mitra accepted: the request is closed, nothing moves."""
+
+
 def _match(mitra: MitraRow, request_id: UUID) -> Match:
+    moved_from = None
     try:
         with db.transaction() as connection:
             row = store.by_id(connection, request_id)
             assert row is not None
             client = clients.by_id(connection, row.client_id, lock=True)
             assert client is not None
-            session = sessions.insert_active(connection, client_id=client.id, mitra_id=mitra.id)
-            entitlement.consume_for_session(connection, client.id, session.id)
+            if row.reroute_session is not None:
+                session, moved_from = _move_session(connection, row.reroute_session, mitra)
+            else:
+                session = sessions.insert_active(connection, client_id=client.id, mitra_id=mitra.id)
+                entitlement.consume_for_session(connection, client.id, session.id)
             if (
                 store.mark_matched(connection, request_id, session_id=session.id, mitra_id=mitra.id)
                 is None
@@ -316,6 +345,8 @@ def _match(mitra: MitraRow, request_id: UUID) -> Match:
         )
         if status == "expired":
             _close(request_id, "expired")
+        elif isinstance(exc, _RerouteTargetEnded):
+            _close(request_id, "cancelled")
         if isinstance(exc, errors.DomainError):
             raise
         raise errors.Unavailable(
@@ -325,6 +356,8 @@ def _match(mitra: MitraRow, request_id: UUID) -> Match:
     valkey.client().hset(
         request_key(request_id), mapping={"status": "matched", "session_id": str(session.id)}
     )
+    if moved_from is not None:
+        return _announce_moved(mitra, request_id, session, moved_from, client)
     shown_client = visible_client(client.display_name)
     shown_mitra = visible_mitra(mitra)
     ids = {"request_id": str(request_id), "session_id": str(session.id)}
@@ -342,6 +375,34 @@ def _match(mitra: MitraRow, request_id: UUID) -> Match:
         "session.started", {**ids, "client_id": str(client.id), "mitra_id": str(mitra.id)}
     )
     return Match(session=session, client=shown_client)
+
+
+def _move_session(
+    connection: Connection, session_id: UUID, mitra: MitraRow
+) -> tuple[SessionRow, UUID]:
+    """A re-blast's accept: the existing session moves to the winner (no new session, no
+    credit consumed); the moved session and the mitra it left."""
+    session = sessions.lock_active(connection, session_id)
+    if session is None:
+        raise _RerouteTargetEnded("The session this request was rerouting has ended.")
+    if session.mitra_id == mitra.id:  # an operator moved it to this mitra meanwhile
+        raise _RerouteTargetEnded("This session is already yours.")
+    moved = sessions.reassign(connection, session.id, to_mitra_id=mitra.id, reason="reblast")
+    return moved, session.mitra_id
+
+
+def _announce_moved(
+    mitra: MitraRow, request_id: UUID, session: SessionRow, moved_from: UUID, client: ClientRow
+) -> Match:
+    events.broadcast(
+        "mitra",
+        offered_key(request_id),
+        "pairing.offer_closed",
+        {"request_id": str(request_id), "reason": "taken"},
+        exclude=(str(mitra.id),),
+    )
+    session_rules.announce_moved(session.id, moved_from, "reblast")
+    return Match(session=session, client=visible_client(client.display_name))
 
 
 def decline(mitra: MitraRow, request_id: UUID) -> None:

@@ -22,6 +22,7 @@ from shared.domain.settings import ProductSettings
 from shared.errors import Forbidden, NotOnline, Suspended
 from shared.log import get_logger, log_event
 from shared.store import heartbeats, mitras, presence_transitions
+from shared.store import sessions as session_store
 from shared.store.heartbeats import HEARTBEATS_KEY, Beat, uid_cache_key
 from shared.store.load import CAPACITY_KEY, LOAD_KEY
 from shared.store.mitras import MitraRow
@@ -116,6 +117,8 @@ def go_online(mitra: MitraRow) -> int:
                 presence_transitions.go_offline(connection, [mitra_id], "heartbeat_timeout")
     with db.transaction() as connection:
         presence_transitions.go_online(connection, mitra_id, "manual")
+        # Back within the grace period: its sessions are no longer orphaned.
+        session_store.clear_orphaned(connection, mitra_id)
     heartbeats.enter(mitra_id, mitra.firebase_uid, now, mitra.max_customers)
     return now
 
@@ -125,6 +128,7 @@ def go_offline(mitra_id: UUID, reason: Reason, operator_id: UUID | None = None) 
     mitra was already offline (nothing written)."""
     with db.transaction() as connection:
         changed = presence_transitions.go_offline(connection, [mitra_id], reason, operator_id)
+        session_store.mark_orphaned(connection, changed)
     heartbeats.leave(str(mitra_id))
     _announce_offline(changed, reason)
     return bool(changed)
@@ -222,6 +226,7 @@ def reconcile(now: int | None = None) -> dict[str, int]:
             lost = presence_transitions.go_offline_if_unchanged(
                 connection, overdue, "heartbeat_timeout"
             )
+            session_store.mark_orphaned(connection, lost)
         _announce_offline(lost, "heartbeat_timeout")
         counts["lost"] = len(lost)
 
@@ -281,6 +286,7 @@ def _take_offline(mitra_ids: list[str], reason: Reason) -> list[str]:
         return []
     with db.transaction() as connection:
         changed = presence_transitions.go_offline(connection, mitra_ids, reason)
+        session_store.mark_orphaned(connection, changed)
     _announce_offline(changed, reason)
     return changed
 

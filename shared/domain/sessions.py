@@ -143,6 +143,13 @@ def end(
         )
     if ended is None:
         return None
+    announce_end(ended)
+    return ended
+
+
+def announce_end(ended: SessionRow) -> None:
+    """After an end commits: give the mitra's unit back and tell both sides (once, by the
+    one caller whose UPDATE ended the session)."""
     load.release(ended.mitra_id)
     data = {
         "session_id": str(ended.id),
@@ -153,7 +160,53 @@ def end(
     }
     events.publish("client", ended.client_id, "session.ended", data)
     events.publish("mitra", ended.mitra_id, "session.ended", data)
-    return ended
+
+
+# -- rerouting -----------------------------------------------------------------------------
+
+
+def announce_moved(session_id: UUID, from_mitra_id: UUID, reason: str) -> None:
+    """After a reroute commits (shared.domain.reroute, or pairing's accept of a re-blast):
+    give the old mitra's unit back and send `session.rerouted` to the client and both
+    mitras, each shown the others only as the anonymity settings allow."""
+    load.release(from_mitra_id)
+    with db.read() as connection:
+        detail = store.detail_by_id(connection, session_id)
+    if detail is None:
+        return
+    anonymity = settings.current().anonymity
+    session = detail.session
+    base = {"session_id": str(session.id), "reason": reason, "phase": "moved"}
+    events.publish(
+        "client",
+        session.client_id,
+        "session.rerouted",
+        {
+            **base,
+            "mitra": {
+                "id": str(session.mitra_id),
+                "name": detail.mitra_name if anonymity.show_mitra_name else MITRA_ALIAS,
+                "photo_url": detail.mitra_photo_url if anonymity.show_mitra_photo else None,
+            },
+        },
+    )
+    events.publish("mitra", from_mitra_id, "session.rerouted", {**base, "direction": "away"})
+    events.publish(
+        "mitra",
+        session.mitra_id,
+        "session.rerouted",
+        {
+            **base,
+            "direction": "to",
+            "client": {
+                "display_name": (
+                    detail.client_display_name
+                    if anonymity.show_client_display_name
+                    else CLIENT_ALIAS
+                )
+            },
+        },
+    )
 
 
 # -- views ---------------------------------------------------------------------------------

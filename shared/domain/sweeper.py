@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from shared import db, valkey
-from shared.domain import pairing, presence
+from shared.domain import orphans, pairing, presence
 from shared.log import get_logger, log_event
 from shared.store import sweeper_runs
 from shared.store.sweeper_runs import RunStatus
@@ -37,6 +37,7 @@ STEPS: tuple[Step, ...] = (
     Step("presence_timeouts", presence.expire_lapsed),
     Step("presence_reconcile", presence.reconcile),
     Step("pairing_expiry", pairing.sweep),
+    Step("orphans", orphans.sweep),
 )
 
 

@@ -16,7 +16,7 @@ Status = Literal["searching", "matched", "expired", "cancelled", "no_bestie"]
 
 COLUMNS = (
     "id, client_id, status, idempotency_key, offered_count, created_at, expires_at, closed_at,"
-    " session_id, matched_mitra_id, time_to_match_ms"
+    " session_id, matched_mitra_id, time_to_match_ms, reroute_session"
 )
 
 
@@ -33,6 +33,9 @@ class RequestRow:
     session_id: UUID | None
     matched_mitra_id: UUID | None
     time_to_match_ms: int | None
+    # Set when the request re-blasts an existing session (a reroute): its accept moves that
+    # session to the winner instead of starting a new one.
+    reroute_session: UUID | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +57,7 @@ def insert(
     idempotency_key: str | None,
     created_at: datetime,
     expires_at: datetime,
+    reroute_session: UUID | None = None,
 ) -> RequestRow:
     """A new searching request. The partial unique indexes refuse a second open request for
     the client and a reused idempotency key (IntegrityError; the caller names which)."""
@@ -61,14 +65,15 @@ def insert(
         **connection.execute(
             sa.text(
                 f"INSERT INTO pairing_requests (client_id, status, idempotency_key, created_at,"
-                f" expires_at) VALUES (:client_id, 'searching', :key, :created_at, :expires_at)"
-                f" RETURNING {COLUMNS}"
+                f" expires_at, reroute_session) VALUES (:client_id, 'searching', :key,"
+                f" :created_at, :expires_at, :reroute_session) RETURNING {COLUMNS}"
             ),
             {
                 "client_id": client_id,
                 "key": idempotency_key,
                 "created_at": created_at,
                 "expires_at": expires_at,
+                "reroute_session": reroute_session,
             },
         )
         .one()

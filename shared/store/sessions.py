@@ -220,3 +220,101 @@ def _page(
         {**params, **(after.params(UUID) if after else NO_KEYSET), "limit": limit},
     )
     return [_detail(row) for row in rows]
+
+
+# -- reroute and orphans (shared.domain.reroute, shared.domain.orphans) ---------------------
+
+
+def lock_active(connection: Connection, session_id: UUID | str) -> SessionRow | None:
+    """The session if it is active, row-locked until the transaction ends (a reroute and an
+    end racing for it are serialized here)."""
+    return _row(
+        connection.execute(
+            sa.text(
+                f"SELECT {COLUMNS} FROM sessions WHERE id = :id AND status = 'active' FOR UPDATE"
+            ),
+            {"id": session_id},
+        ).one_or_none()
+    )
+
+
+def reassign(
+    connection: Connection, session_id: UUID, *, to_mitra_id: UUID | str, reason: str
+) -> SessionRow:
+    """Move a session locked with `lock_active` to another mitra: the current assignment
+    closes and the new one opens at the same instant (the transaction's now()), and the
+    session's orphan marks are cleared (its new mitra is online)."""
+    connection.execute(
+        sa.text(
+            "UPDATE session_assignments SET unassigned_at = now()"
+            " WHERE session_id = :id AND unassigned_at IS NULL"
+        ),
+        {"id": session_id},
+    )
+    connection.execute(
+        sa.text(
+            "INSERT INTO session_assignments (session_id, mitra_id, assigned_at, reason)"
+            " VALUES (:id, :mitra_id, now(), :reason)"
+        ),
+        {"id": session_id, "mitra_id": to_mitra_id, "reason": reason},
+    )
+    return SessionRow(
+        **connection.execute(
+            sa.text(
+                f"UPDATE sessions SET mitra_id = :mitra_id, orphaned_at = NULL,"
+                f" orphan_handled_at = NULL WHERE id = :id RETURNING {COLUMNS}"
+            ),
+            {"id": session_id, "mitra_id": to_mitra_id},
+        )
+        .one()
+        ._mapping
+    )
+
+
+def mark_orphaned(connection: Connection, mitra_ids: list[str] | list[UUID]) -> int:
+    """The active sessions of mitras that just went offline are orphaned from now (a session
+    already orphaned keeps its first time)."""
+    if not mitra_ids:
+        return 0
+    return connection.execute(
+        sa.text(
+            "UPDATE sessions SET orphaned_at = now() WHERE mitra_id = ANY(CAST(:ids AS uuid[]))"
+            " AND status = 'active' AND orphaned_at IS NULL"
+        ),
+        {"ids": [str(mitra_id) for mitra_id in mitra_ids]},
+    ).rowcount
+
+
+def clear_orphaned(connection: Connection, mitra_id: UUID | str) -> int:
+    """The mitra is back: its active sessions are no longer orphaned (a later absence is a
+    new orphaning, handled afresh)."""
+    return connection.execute(
+        sa.text(
+            "UPDATE sessions SET orphaned_at = NULL, orphan_handled_at = NULL"
+            " WHERE mitra_id = :id AND status = 'active' AND orphaned_at IS NOT NULL"
+        ),
+        {"id": mitra_id},
+    ).rowcount
+
+
+def claim_orphans(connection: Connection, grace_s: int, limit: int = 100) -> list[SessionRow]:
+    """Mark handled, and return, the sessions orphaned for longer than the grace period and
+    not yet handled. SKIP LOCKED plus the repeated `orphan_handled_at IS NULL` guard give
+    each orphan to exactly one of two sweepers running at once."""
+    rows = connection.execute(
+        sa.text(
+            f"""
+            UPDATE sessions SET orphan_handled_at = now()
+             WHERE id IN (SELECT id FROM sessions
+                           WHERE status = 'active' AND orphaned_at IS NOT NULL
+                             AND orphan_handled_at IS NULL
+                             AND orphaned_at <= now() - make_interval(secs => :grace)
+                           ORDER BY orphaned_at LIMIT :limit
+                           FOR UPDATE SKIP LOCKED)
+               AND status = 'active' AND orphan_handled_at IS NULL
+            RETURNING {COLUMNS}
+            """
+        ),
+        {"grace": grace_s, "limit": limit},
+    )
+    return [SessionRow(**row._mapping) for row in rows]

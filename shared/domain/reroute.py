@@ -1,0 +1,152 @@
+"""Rerouting an active session to another mitra; the client keeps the same session.
+
+- **To a named mitra**: `shared/lua/reroute_claim.lua` takes one unit of the target's
+  capacity with the same presence and capacity checks, on the same keys, as pairing's claim
+  (so a reroute racing an accept for the mitra's last unit cannot exceed its capacity); then
+  one PostgreSQL transaction moves the session (current assignment closed, a `rerouted` one
+  opened, `sessions.mitra_id` updated, audit entry). If that transaction fails the unit is
+  given back; after it commits the old mitra's unit is released and the client and both
+  mitras get `session.rerouted`.
+- **By re-blast**: a pairing request with `reroute_session` set is blasted through pairing's
+  own blast to every available mitra except the current one; the mitra who accepts it takes
+  the session over through pairing's accept (`shared.domain.pairing._match`), not a new one.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from uuid import UUID
+
+from sqlalchemy.exc import IntegrityError
+
+from shared import db, events, valkey
+from shared.domain import audit, pairing, presence, session_admin, settings
+from shared.domain import sessions as session_rules
+from shared.domain.session_admin import AdminSessionView
+from shared.errors import AlreadySearching, AtCapacity, Conflict, NotFound, NotOnline, SessionEnded
+from shared.store import clients, load, mitras, sessions
+from shared.store import pairing as pairing_store
+from shared.store.heartbeats import HEARTBEATS_KEY
+from shared.store.load import CAPACITY_KEY, LOAD_KEY
+from shared.store.pairing import RequestRow
+from shared.store.sessions import SessionRow
+
+
+def to_mitra(operator_id: UUID, session_id: UUID, mitra_id: UUID) -> AdminSessionView:
+    """Move the session to `mitra_id` now; refused with nothing moved when the session has
+    ended (`session_ended`) or the mitra is suspended or offline (`not_online`) or full
+    (`at_capacity`)."""
+    with db.read() as connection:
+        session = sessions.by_id(connection, session_id)
+        target = mitras.by_id(connection, mitra_id)
+    _require_active(session)
+    if target is None:
+        raise NotFound("No mitra with that id.", field="mitra_id")
+    if target.suspended:
+        raise NotOnline("That mitra is suspended.", mitra_id=str(target.id), suspended=True)
+    assert session is not None
+    if target.id == session.mitra_id:
+        raise Conflict("The session is already with that mitra.")
+    _take_capacity_unit(target.id)
+    try:
+        with db.transaction() as connection:
+            locked = sessions.lock_active(connection, session_id)
+            if locked is None:
+                raise SessionEnded()
+            if locked.mitra_id == target.id:
+                raise Conflict("The session is already with that mitra.")
+            sessions.reassign(connection, locked.id, to_mitra_id=target.id, reason="rerouted")
+            audit.record(
+                connection,
+                operator_id,
+                "session.reroute",
+                "session",
+                locked.id,
+                {"mitra_id": str(locked.mitra_id)},
+                {"mitra_id": str(target.id)},
+            )
+    except BaseException:
+        load.release(target.id)
+        raise
+    session_rules.announce_moved(locked.id, locked.mitra_id, "rerouted")
+    # A re-blast still searching for this session is overtaken by the operator's choice.
+    pairing.cancel_open_request(locked.client_id)
+    return session_admin.get_session(locked.id)
+
+
+def _require_active(session: SessionRow | None) -> None:
+    if session is None:
+        raise NotFound("No session with that id.")
+    if session.status != "active":
+        raise SessionEnded()
+
+
+def _take_capacity_unit(mitra_id: UUID) -> None:
+    current = settings.current()
+    code = valkey.script("reroute_claim")(
+        keys=[HEARTBEATS_KEY, LOAD_KEY, CAPACITY_KEY],
+        args=[
+            str(mitra_id),
+            presence.fresh_cutoff_ms(current, presence.now_ms()),
+            current.max_customers_per_mitra,
+        ],
+    )
+    if code == "not_online":
+        raise NotOnline("That mitra is not online.", mitra_id=str(mitra_id))
+    if code == "at_capacity":
+        raise AtCapacity("That mitra already has as many clients as they can take.")
+
+
+def reblast(operator_id: UUID | None, session_id: UUID) -> RequestRow:
+    """Offer the session to every available mitra but its current one; the first to accept
+    takes it over. The request (searching, or `no_bestie` when nobody was available, in which
+    case the session stays where it is). `operator_id` None: the sweeper's orphan handling."""
+    current = settings.current()
+    created_at = datetime.now(UTC)
+    with db.transaction() as connection:
+        session = sessions.lock_active(connection, session_id)
+        if session is None:
+            _require_active(sessions.by_id(connection, session_id))
+        assert session is not None
+        client = clients.by_id(connection, session.client_id)
+        assert client is not None
+        try:
+            with connection.begin_nested():
+                row = pairing_store.insert(
+                    connection,
+                    client_id=session.client_id,
+                    idempotency_key=None,
+                    created_at=created_at,
+                    expires_at=created_at + timedelta(seconds=current.search_window_s),
+                    reroute_session=session.id,
+                )
+        except IntegrityError:
+            running = pairing_store.open_for_client(connection, session.client_id)
+            raise AlreadySearching(
+                "A re-blast for this session is already searching.",
+                request_id=str(running.id) if running else None,
+            ) from None
+        if operator_id is not None:
+            audit.record(
+                connection,
+                operator_id,
+                "session.reroute",
+                "session",
+                session.id,
+                {"mitra_id": str(session.mitra_id)},
+                {"pairing_request_id": str(row.id)},
+            )
+    row = pairing.offer(row, client, current, exclude=session.mitra_id)
+    if row.status == "searching":
+        events.publish(
+            "client",
+            session.client_id,
+            "session.rerouted",
+            {
+                "session_id": str(session.id),
+                "reason": "reblast",
+                "phase": "searching",
+                "pairing_request_id": str(row.id),
+            },
+        )
+    return row
