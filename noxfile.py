@@ -40,7 +40,7 @@ def lint(session: nox.Session) -> None:
     _install(session, "local", "test", "lint")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
-    session.run("mypy", "shared", "functions", "devstack")
+    session.run("mypy", "shared", "functions", "devstack", "bench", "simulate")
 
 
 @nox.session
@@ -48,6 +48,14 @@ def bench(session: nox.Session) -> None:
     """Benchmarks: writes bench/results/latest.json and prints a table."""
     _install(session, "local", "test")
     session.run("python", "-m", "bench", *session.posargs)
+
+
+@nox.session
+def simulate(session: nox.Session) -> None:
+    """Simulated mitras and clients on the local stack: live view, JSON summary in
+    simulate/results/latest.json, invariants checked (non-zero exit if one fails)."""
+    _install(session, "local", "test")
+    session.run("python", "-m", "simulate", *session.posargs)
 
 
 @nox.session

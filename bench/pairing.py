@@ -1,13 +1,17 @@
-"""Pairing benchmarks against a running local stack.
+"""Pairing benchmarks against a running local stack. (Offer latency on real streams of 200
+and 1,000 connected mitras is bench/streams.py's.)
 
-- offer_latency_*: from just before a client's POST to a pairing.offer arriving on an open
-  mitra SSE stream, with 200 / 1000 mitras online and offered (LISTENERS of them hold real
-  streams; the rest are offered without a stream, which costs the blast the same), ms.
 - claim_*_vs_ping_ratio: the claim script's round trip over a plain PING's, same connection
   pool, same process (a machine-independent ratio).
 - blast_roundtrips_*: Valkey commands sent by any client of the whole stack (MONITOR; script-
   internal commands excluded) for one POST that blasts to 10 / 1000 mitras, including each
-  instance's hub delivering the offer. It must not grow with the number of mitras.
+  instance's hub delivering the offer. It must not grow with the number of mitras. LISTENERS
+  of the offered mitras hold real streams; the rest are offered without one.
+- blast_script_ms_{1000,5000,50000}: one blast.lua call with that many fresh mitras (median
+  of BLAST_REPEATS, round trip from this process, offered ids returned), ms; and
+  blast_script_valkey_ms_*: the part Valkey itself spends executing it (INFO commandstats),
+  during which it serves no other client. The blast is one round trip, but the work inside
+  it grows with the number of mitras online.
 """
 
 from __future__ import annotations
@@ -28,8 +32,9 @@ from devstack.stack import LocalStack
 from tests.support.firebase_accounts import FirebaseAccounts
 
 LISTENERS = 10
-SAMPLES = 30
 CLAIM_SAMPLES = 2000
+BLAST_SIZES = (1_000, 5_000, 50_000)
+BLAST_REPEATS = 5
 HEARTBEATS = "presence:heartbeats"
 
 
@@ -146,18 +151,6 @@ def _put_online(valkey: redis.Redis, ids: list[str]) -> None:
     valkey.zadd(HEARTBEATS, dict.fromkeys(ids, now_ms))
 
 
-def _offer_latencies(http: httpx.Client, client: dict[str, str], streams: Streams) -> list[float]:
-    latencies: list[float] = []
-    for _ in range(SAMPLES):
-        started = time.perf_counter()
-        response = http.post("/api/client/pairing-requests", headers=client)
-        request_id = response.json()["id"]
-        arrivals = streams.wait_for(request_id, LISTENERS)
-        latencies += [(at - started) * 1000 for at in arrivals]
-        http.delete(f"/api/client/pairing-requests/{request_id}", headers=client)
-    return latencies
-
-
 def _claim_vs_ping(valkey: redis.Redis) -> dict[str, float]:
     from shared import valkey as shared_valkey
 
@@ -194,6 +187,46 @@ def _claim_vs_ping(valkey: redis.Redis) -> dict[str, float]:
     }
 
 
+def _blast_script_cost(valkey: redis.Redis) -> dict[str, float]:
+    """Median ms of one blast.lua call (round trip, offered ids returned) with N fresh mitras,
+    on private keys so nothing else in the stack sees them."""
+    from shared import valkey as shared_valkey
+
+    blast = shared_valkey.script("blast")
+    heartbeats, load, capacity = "bench:blast:heartbeats", "bench:blast:load", "bench:blast:cap"
+    results: dict[str, float] = {}
+    try:
+        for size in BLAST_SIZES:
+            now_ms = int(time.time() * 1000)
+            ids = [str(uuid.uuid4()) for _ in range(size)]
+            valkey.delete(heartbeats)
+            for first in range(0, size, 10_000):
+                valkey.zadd(heartbeats, dict.fromkeys(ids[first : first + 10_000], now_ms))
+            timings = []
+            busy_before = _evalsha_usec(valkey)
+            for _ in range(BLAST_REPEATS):
+                key = f"bench:blast:req:{uuid.uuid4()}"
+                started = time.perf_counter()
+                offered = blast(
+                    keys=[heartbeats, load, capacity, key, f"{key}:offered"],
+                    args=[now_ms - 60_000, 3, "bench-client", now_ms, now_ms + 60_000, 120_000],
+                )
+                timings.append((time.perf_counter() - started) * 1000)
+                assert len(offered) == size, len(offered)
+                valkey.delete(key, f"{key}:offered")
+            results[f"blast_script_ms_{size}"] = round(statistics.median(timings), 2)
+            busy = (_evalsha_usec(valkey) - busy_before) / BLAST_REPEATS / 1000
+            results[f"blast_script_valkey_ms_{size}"] = round(busy, 2)
+    finally:
+        valkey.delete(heartbeats)
+    return results
+
+
+def _evalsha_usec(valkey: redis.Redis) -> int:
+    """Valkey's own time spent in EVALSHA since start, µs (all clients; the bench is alone)."""
+    return int(valkey.info("commandstats").get("cmdstat_evalsha", {}).get("usec", 0))
+
+
 def _roundtrips_of_one_blast(
     valkey_url: str, http: httpx.Client, client: dict[str, str], streams: Streams
 ) -> int:
@@ -227,6 +260,22 @@ def _roundtrips_of_one_blast(
     return sum(1 for command in seen if command.get("client_type") != "lua")
 
 
+def _warm_up(
+    valkey: redis.Redis,
+    http: httpx.Client,
+    client: dict[str, str],
+    streams: Streams,
+    ids: list[str],
+) -> None:
+    """One unmeasured blast and cancel: the first use of each script in a process loads it
+    (NOSCRIPT, then EVAL), which is not a per-blast cost."""
+    _put_online(valkey, ids)
+    request_id = http.post("/api/client/pairing-requests", headers=client).json()["id"]
+    streams.wait_for(request_id, LISTENERS)
+    http.delete(f"/api/client/pairing-requests/{request_id}", headers=client)
+    valkey.zrem(HEARTBEATS, *ids)
+
+
 def run(stack: LocalStack) -> dict[str, float]:
     _reset_process_clients()
     from shared import valkey as shared_valkey
@@ -242,13 +291,7 @@ def run(stack: LocalStack) -> dict[str, float]:
         client = _client(http, accounts, engine)
         streams = Streams(stack.public_url, [token for _, token in listeners])
         try:
-            for size in (200, 1000):
-                online = listener_ids + bulk[: size - LISTENERS]
-                _put_online(valkey, online)
-                latencies = _offer_latencies(http, client, streams)
-                results[f"offer_latency_p50_ms_{size}"] = round(_percentile(latencies, 0.5), 2)
-                results[f"offer_latency_p99_ms_{size}"] = round(_percentile(latencies, 0.99), 2)
-                valkey.zrem(HEARTBEATS, *online)
+            _warm_up(valkey, http, client, streams, listener_ids)
             for size in (10, 1000):
                 online = listener_ids + bulk[: size - LISTENERS]
                 _put_online(valkey, online)
@@ -259,5 +302,6 @@ def run(stack: LocalStack) -> dict[str, float]:
         finally:
             streams.close()
     results.update(_claim_vs_ping(valkey))
+    results.update(_blast_script_cost(valkey))
     engine.dispose()
     return results

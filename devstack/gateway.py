@@ -22,8 +22,11 @@ import functions_framework
 from flask import Request, Response
 
 from shared.catalogue import load_catalogue
+from shared.web.errors import answer_framework_errors
 
 INGRESS = os.environ.get("HALO_GATEWAY_INGRESS", "public")
+
+answer_framework_errors()
 
 
 @cache

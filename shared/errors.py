@@ -158,3 +158,10 @@ class UnsupportedMediaType(DomainError):
 class LastSuperadmin(DomainError):
     code = "last_superadmin"
     default_message = "Keep at least one active superadmin: promote another operator first."
+
+
+class SessionEnded(DomainError):
+    """An operator tried to reroute a session that is no longer active."""
+
+    code = "session_ended"
+    default_message = "This session has already ended."

@@ -12,8 +12,10 @@ from functions.presence.routes import api
 from functions.presence.sweep import on_tick
 from shared import log
 from shared.config import get_config
+from shared.web.errors import answer_framework_errors
 
 log.configure(get_config().log_level)
+answer_framework_errors()
 
 
 @functions_framework.http

@@ -6,8 +6,10 @@ from flask import Request, Response
 from functions.sessions.routes import api
 from shared import log
 from shared.config import get_config
+from shared.web.errors import answer_framework_errors
 
 log.configure(get_config().log_level)
+answer_framework_errors()
 
 
 @functions_framework.http

@@ -12,7 +12,7 @@ from shared.errors import Unauthenticated
 
 
 class XenditCallback:
-    scheme = None  # not a bearer scheme; documented in the route's summary instead
+    scheme = "xenditCallbackToken"  # an apiKey scheme in the OpenAPI documents
     role = "xendit"
     description = "Xendit's callback verification token in the x-callback-token header."
 

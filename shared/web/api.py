@@ -283,12 +283,30 @@ def parse_json(request: Request, *, empty: Any = None) -> Any:
     if not raw.strip():
         raise errors.InvalidRequest("A JSON body is required.", fields=[])
     try:
-        return json.loads(raw)
+        data = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise errors.InvalidRequest(
             "The body is not valid JSON.",
             position=getattr(exc, "pos", None),
         ) from None
+    _refuse_nul(data)
+    return data
+
+
+def _refuse_nul(data: Any) -> None:
+    """PostgreSQL text cannot hold U+0000: refuse it here as a 400, not later as a 500."""
+
+    def has_nul(value: Any) -> bool:
+        if isinstance(value, str):
+            return "\x00" in value
+        if isinstance(value, dict):
+            return any(has_nul(k) or has_nul(v) for k, v in value.items())
+        if isinstance(value, list):
+            return any(has_nul(item) for item in value)
+        return False
+
+    if has_nul(data):
+        raise errors.InvalidRequest("Text may not contain NUL characters.", fields=[])
 
 
 def _parse_body(request: Request, model: type[BaseModel]) -> BaseModel:
@@ -303,8 +321,10 @@ def _parse_body(request: Request, model: type[BaseModel]) -> BaseModel:
 
 
 def _parse_query(request: Request, model: type[BaseModel]) -> BaseModel:
+    data = request.args.to_dict()
+    _refuse_nul(data)
     try:
-        return model.model_validate(request.args.to_dict())
+        return model.model_validate(data)
     except ValidationError as exc:
         raise errors.InvalidRequest(
             "Some query parameters are not valid.", fields=field_errors(exc)

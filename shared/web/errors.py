@@ -38,6 +38,7 @@ STATUS: dict[type[errors.DomainError], int] = {
     errors.RateLimited: 429,
     errors.PaymentProviderError: 502,
     errors.Unavailable: 503,
+    errors.SessionEnded: 409,
 }
 
 
@@ -74,3 +75,26 @@ def domain_error_response(error: errors.DomainError) -> Response:
     if retry_after is not None:
         headers["Retry-After"] = str(int(retry_after))
     return error_response(status_of(error), error.code, error.message, details, headers)
+
+
+_FRAMEWORK_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
+
+
+def answer_framework_errors() -> None:
+    """Give the errors functions-framework's Flask app raises before a route table sees the
+    request the contract's shape (its `/<path:path>` rule cannot match a path holding an
+    encoded newline, and Flask would answer an HTML page). Called at module level of an entry
+    module, which functions-framework executes inside its app context; a no-op elsewhere
+    (bench, tests) and when the app already has the handler (the local gateway)."""
+    from flask import current_app, has_app_context
+    from werkzeug.exceptions import HTTPException
+
+    if not has_app_context() or HTTPException in current_app.error_handler_spec[None][None]:
+        return
+
+    def contract_shape(exc: HTTPException) -> Response:
+        status = exc.code or 500
+        code = _FRAMEWORK_CODES.get(status, "invalid_request" if status < 500 else "internal")
+        return error_response(status, code, exc.name)
+
+    current_app.register_error_handler(HTTPException, contract_shape)

@@ -14,7 +14,6 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from shared.catalogue import load_catalogue
 from shared.web.api import Api, Call, Route
 from shared.web.errors import STATUS
 
@@ -113,11 +112,11 @@ def _operation(route: Route, components: _Components) -> dict[str, Any]:
         operation["responses"]["200"] = dict(success, description="Already existed")
 
     error_statuses = {status: code for status, code in _GENERIC_ERRORS.items()}
-    for code in route.errors:
-        error_statuses.setdefault(_STATUS_BY_CODE.get(code, 409), code)
-    if route.auth.scheme is None:
+    if route.auth.scheme is None:  # no token to refuse; a route's own 401/403 is added below
         error_statuses.pop(401, None)
         error_statuses.pop(403, None)
+    for code in route.errors:
+        error_statuses.setdefault(_STATUS_BY_CODE.get(code, 409), code)
     error_ref = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
     for status in sorted(error_statuses):
         codes = [c for c in route.errors if _STATUS_BY_CODE.get(c) == status]
@@ -151,6 +150,11 @@ def build_document(apis: list[Api], prefix: str, title: str) -> dict[str, Any]:
                     "bearerFormat": "Firebase ID token",
                 },
                 "operator": {"type": "http", "scheme": "bearer", "bearerFormat": "Operator token"},
+                "xenditCallbackToken": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "x-callback-token",
+                },
             },
         },
     }
@@ -158,6 +162,8 @@ def build_document(apis: list[Api], prefix: str, title: str) -> dict[str, Any]:
 
 def public_apis() -> list[Api]:
     """Every public function's route table (imported here, not at cold start)."""
+    from shared.catalogue import load_catalogue  # PyYAML: first document request only
+
     apis = []
     seen: set[str] = set()
     for entry in load_catalogue().http_functions(ingress="public"):

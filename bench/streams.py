@@ -1,0 +1,414 @@
+"""Event-stream benchmark (scale.md point 2; issue 5's offer latency), on real SSE streams.
+
+200, then 1,000 mitras (rows inserted as operators create them, signed in by phone OTP on
+the Auth emulator, logged in) each hold an open `GET /api/mitra/events` stream on a public
+gateway started here — one functions-framework process, i.e. one Cloud Run instance — and
+are online in presence (a fresh `presence:heartbeats` score). A client's POST goes to the
+stack's own public gateway, so every offer travels as a production one does between
+instances: blast on one, Valkey broadcast, the streams' hub on the other. gunicorn's
+threaded worker accepts at most `worker_connections` (1,000, not configurable through
+functions-framework) connections, so 1,000 streams fill the stream server exactly as Cloud
+Run's concurrency of 1,000 fills an instance.
+
+- offer_latency_p50/p99_ms_{200,1000}: from just before the POST to the `pairing.offer`
+  frame read on EACH stream, over all arrivals of BLASTS requests (each cancelled once its
+  offers arrived, so the mitras stay available), ms. One asyncio process on the same
+  machine reads all the streams, so a frame's timestamp includes its wait in that loop; it
+  reads raw sockets with a regex because httpx + httpx-sse spend ≈ 0.2 ms of reader CPU per
+  frame, which at 1,000 streams measured the reader rather than the server;
+- streams_per_instance_measured: streams held open at once on the stream server with every
+  one of them receiving every offer and every close;
+- stream_server_answers_beyond_1000: 1 if the stream server answers one more request within
+  PROBE_S while 1,000 streams are open, else 0 (gunicorn's connection ceiling);
+- stream_server_rss_mb_idle / _1000, stream_rss_kb_per_stream: VmRSS of the stream server's
+  process tree (gunicorn arbiter + worker) before the streams and with 1,000 open;
+- stream_server_cpu_us_per_frame_{200,1000}: the stream server's CPU time (all threads) over
+  the blasts at that size, per frame delivered (one offer and one close per stream per
+  request): the cost of fanning a broadcast out to local streams, µs;
+- valkey_connected_clients_1000: Valkey's `connected_clients` with 1,000 streams open (every
+  process of the stack and this one included): streams do not hold connections of their own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import secrets
+import time
+import uuid
+from collections import defaultdict
+from contextlib import suppress
+from pathlib import Path
+from typing import Any
+
+import httpx
+import redis
+import sqlalchemy as sa
+
+from devstack.servers import free_port
+from devstack.stack import REPO_ROOT, FunctionServer, LocalStack, _inherited_env
+from shared.catalogue import load_catalogue
+
+SIZES = (200, 1000)
+BLASTS = 10
+SETUP_CONCURRENCY = 32  # sign-ins and logins in flight
+OPEN_CONCURRENCY = 50  # streams opening at once (each reads PostgreSQL through a small pool)
+ARRIVAL_TIMEOUT_S = 30.0
+OPEN_TIMEOUT_S = 30.0
+PROBE_S = 3.0
+HEARTBEATS = "presence:heartbeats"
+API_KEY = "fake-api-key"  # the emulator accepts any key
+IDENTITY = "/identitytoolkit.googleapis.com/v1"
+WATCHED = ("pairing.offer", "pairing.offer_closed")
+FRAME = re.compile(rb"^event: (\S+)\ndata: (.*)$", re.MULTILINE)
+
+
+def run(stack: LocalStack) -> dict[str, float]:
+    stream_server = _start_stream_server(stack)
+    try:
+        return asyncio.run(_measure(stack, stream_server))
+    finally:
+        stream_server.stop()
+
+
+def _start_stream_server(stack: LocalStack) -> FunctionServer:
+    """A public gateway of its own for the streams: fresh, so its memory and its connection
+    slots owe nothing to earlier benchmarks (streams they closed were seen holding server
+    slots for minutes, which kept the 1,000th stream from opening)."""
+    threads = max(f.sizing.threads for f in load_catalogue().http_functions("public"))
+    env = {
+        **_inherited_env(),
+        **stack.env(),
+        "HALO_GATEWAY_INGRESS": "public",
+        "THREADS": str(threads),
+    }
+    log_dir = Path(stack.data_dir) / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    gateway = ["--source", str(REPO_ROOT / "devstack" / "gateway.py"), "--target", "gateway"]
+    server = FunctionServer("bench-streams", free_port(), gateway, env, log_dir)
+    server.start()
+    return server
+
+
+async def _measure(stack: LocalStack, server: FunctionServer) -> dict[str, float]:
+    engine = sa.create_engine(stack.database_url)
+    valkey = redis.Redis.from_url(stack.valkey_url, decode_responses=True)
+    stream_server = server.pid
+    assert stream_server is not None
+    limits = httpx.Limits(max_connections=None, max_keepalive_connections=SETUP_CONCURRENCY)
+    results: dict[str, float] = {}
+    async with (
+        httpx.AsyncClient(base_url=stack.public_url, timeout=30, limits=limits) as sender,
+        httpx.AsyncClient(
+            base_url=f"http://{stack.emulator.host_port}", timeout=30, limits=limits
+        ) as emulator,
+    ):
+        mitras = _insert_mitras(engine, max(SIZES))
+        tokens = await _phone_tokens(emulator, stack.emulator.project_id, list(mitras.values()))
+        ids = await _log_in(sender, tokens, mitras)
+        client = await _paying_client(sender, emulator, engine)
+        rss_idle = _rss_kb(stream_server)
+        results["stream_server_rss_mb_idle"] = round(rss_idle / 1024, 1)
+        streams = Streams(server.url)
+        try:
+            opened = 0
+            for size in SIZES:
+                await streams.open([tokens[phone] for phone in list(mitras.values())[opened:size]])
+                opened = size
+                online = ids[:size]
+                cpu_before = _cpu_s(stream_server)
+                latencies = await _blasts(sender, client, streams, valkey, online)
+                frames = 2 * size * (BLASTS + 1)  # an offer and its close per stream per blast
+                results[f"stream_server_cpu_us_per_frame_{size}"] = round(
+                    (_cpu_s(stream_server) - cpu_before) / frames * 1e6, 1
+                )
+                results[f"offer_latency_p50_ms_{size}"] = round(_percentile(latencies, 0.5), 2)
+                results[f"offer_latency_p99_ms_{size}"] = round(_percentile(latencies, 0.99), 2)
+            results["streams_per_instance_measured"] = streams.open_count()
+            rss_1000 = _rss_kb(stream_server)
+            results["stream_server_rss_mb_1000"] = round(rss_1000 / 1024, 1)
+            results["stream_rss_kb_per_stream"] = round((rss_1000 - rss_idle) / max(SIZES), 1)
+            results["valkey_connected_clients_1000"] = int(
+                valkey.info("clients")["connected_clients"]
+            )
+            results["stream_server_answers_beyond_1000"] = await _answers(server.url)
+        finally:
+            valkey.zrem(HEARTBEATS, *mitras)
+            await streams.close()
+    valkey.close()
+    engine.dispose()
+    return results
+
+
+# -- set-up ------------------------------------------------------------------------------
+
+
+def _insert_mitras(engine: sa.Engine, count: int) -> dict[str, str]:
+    """`count` mitra rows with fresh phone numbers: id → phone, in insertion order."""
+    prefix = "+62814" + "".join(secrets.choice("0123456789") for _ in range(3))
+    with engine.begin() as connection:
+        rows = connection.execute(
+            sa.text(
+                "INSERT INTO mitras (name, phone)"
+                " SELECT 'Bench Stream ' || g, :prefix || lpad(g::text, 4, '0')"
+                " FROM generate_series(1, :n) g ORDER BY g RETURNING id, phone"
+            ),
+            {"prefix": prefix, "n": count},
+        ).all()
+    return {str(row.id): row.phone for row in rows}
+
+
+async def _bounded(calls: list[Any], limit: int = SETUP_CONCURRENCY) -> list[Any]:
+    gate = asyncio.Semaphore(limit)
+
+    async def one(call: Any) -> Any:
+        async with gate:
+            return await call
+
+    return await asyncio.gather(*(one(call) for call in calls))
+
+
+async def _identity(emulator: httpx.AsyncClient, method: str, body: dict[str, Any]) -> Any:
+    response = await emulator.post(f"{IDENTITY}/{method}", params={"key": API_KEY}, json=body)
+    response.raise_for_status()
+    return response.json()
+
+
+async def _phone_tokens(
+    emulator: httpx.AsyncClient, project_id: str, phones: list[str]
+) -> dict[str, str]:
+    """Phone OTP sign-in, as the app does it, for many numbers: send every code, read the
+    emulator's "SMS" inbox once, confirm every code. phone → ID token."""
+    sent = await _bounded(
+        [_identity(emulator, "accounts:sendVerificationCode", {"phoneNumber": p}) for p in phones]
+    )
+    inbox = await emulator.get(f"/emulator/v1/projects/{project_id}/verificationCodes")
+    inbox.raise_for_status()
+    codes = {c["sessionInfo"]: c["code"] for c in inbox.json().get("verificationCodes", [])}
+    signed_in = await _bounded(
+        [
+            _identity(
+                emulator,
+                "accounts:signInWithPhoneNumber",
+                {"sessionInfo": s["sessionInfo"], "code": codes[s["sessionInfo"]]},
+            )
+            for s in sent
+        ]
+    )
+    return {phone: body["idToken"] for phone, body in zip(phones, signed_in, strict=True)}
+
+
+async def _log_in(
+    sender: httpx.AsyncClient, tokens: dict[str, str], mitras: dict[str, str]
+) -> list[str]:
+    """`POST /api/mitra/auth/login` for every mitra; their ids in insertion order."""
+
+    async def login(phone: str) -> str:
+        response = await sender.post("/api/mitra/auth/login", headers=_bearer(tokens[phone]))
+        response.raise_for_status()
+        return str(response.json()["id"])
+
+    ids = await _bounded([login(phone) for phone in mitras.values()])
+    if ids != list(mitras):
+        raise RuntimeError("mitra login returned other ids than the rows inserted")
+    return ids
+
+
+async def _paying_client(
+    sender: httpx.AsyncClient, emulator: httpx.AsyncClient, engine: sa.Engine
+) -> dict[str, str]:
+    token = (await _identity(emulator, "accounts:signUp", {"returnSecureToken": True}))["idToken"]
+    response = await sender.post(
+        "/api/client/auth/register", json={"display_name": "Bench Klien"}, headers=_bearer(token)
+    )
+    response.raise_for_status()
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO credit_ledger (client_id, bucket, kind, sessions, reference)"
+                " VALUES (:c, 'credit', 'purchase', 1000, :r)"
+            ),
+            {"c": response.json()["id"], "r": f"bench:{uuid.uuid4()}"},
+        )
+    return _bearer(token)
+
+
+def _bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+# -- streams -----------------------------------------------------------------------------
+
+
+class Streams:
+    """Open mitra event streams, read by tasks of one event loop; every offer and offer
+    close is timestamped the moment its frame is read."""
+
+    def __init__(self, base_url: str) -> None:
+        host, port = base_url.removeprefix("http://").split(":")
+        self._host, self._port = host, int(port)
+        self._tasks: list[asyncio.Task[None]] = []
+        self._live: set[asyncio.Task[None]] = set()
+        self.arrivals: dict[tuple[str, str], list[float]] = defaultdict(list)
+
+    async def open(self, tokens: list[str]) -> None:
+        """Open one stream per token; return once every one has delivered its snapshot."""
+        gate = asyncio.Semaphore(OPEN_CONCURRENCY)
+
+        async def start(token: str) -> None:
+            async with gate:
+                ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+                task = asyncio.create_task(self._hold(token, ready))
+                self._tasks.append(task)
+                await ready
+
+        await asyncio.gather(*(start(token) for token in tokens))
+
+    async def _hold(self, token: str, ready: asyncio.Future[None]) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        writer = None
+        try:
+            reader, writer = await asyncio.wait_for(
+                asyncio.open_connection(self._host, self._port), OPEN_TIMEOUT_S
+            )
+            writer.write(
+                f"GET /api/mitra/events HTTP/1.1\r\nHost: {self._host}:{self._port}\r\n"
+                f"Authorization: Bearer {token}\r\nAccept: text/event-stream\r\n\r\n".encode()
+            )
+            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), OPEN_TIMEOUT_S)
+            if not head.startswith(b"HTTP/1.1 200"):
+                raise RuntimeError(head.split(b"\r\n", 1)[0].decode())
+            buffer = b""
+            while chunk := await reader.read(65536):
+                at = time.perf_counter()
+                # Chunked framing lines ("\r\n<size>\r\n") land between frames and never
+                # hold a blank line, so frames split cleanly on it.
+                frames = (buffer + chunk).split(b"\n\n")
+                buffer = frames.pop()
+                for frame in frames:
+                    self._read(frame, at, task, ready)
+        except (OSError, RuntimeError, asyncio.IncompleteReadError, TimeoutError) as exc:
+            if not ready.done():
+                ready.set_exception(RuntimeError(f"a stream did not open: {exc!r}"))
+        finally:
+            self._live.discard(task)
+            if writer is not None:
+                writer.close()
+
+    def _read(
+        self, frame: bytes, at: float, task: asyncio.Task[None], ready: asyncio.Future[None]
+    ) -> None:
+        event = FRAME.search(frame)
+        if event is None:
+            return
+        kind, data = event.group(1).decode(), event.group(2)
+        if kind == "snapshot" and not ready.done():
+            self._live.add(task)
+            ready.set_result(None)
+        elif kind in WATCHED:
+            self.arrivals[(kind, json.loads(data)["data"]["request_id"])].append(at)
+
+    def open_count(self) -> int:
+        return len(self._live)
+
+    async def wait_for(self, kind: str, request_id: str, count: int) -> list[float]:
+        """The arrival times of `kind` for `request_id` once `count` streams have it."""
+        deadline = time.monotonic() + ARRIVAL_TIMEOUT_S
+        while len(self.arrivals[(kind, request_id)]) < count:
+            if time.monotonic() > deadline:
+                got = len(self.arrivals[(kind, request_id)])
+                raise RuntimeError(f"{kind}: {got} of {count} streams got {request_id}")
+            await asyncio.sleep(0.005)
+        return self.arrivals.pop((kind, request_id))
+
+    async def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with suppress(asyncio.CancelledError):
+                await task
+
+
+def _put_online(valkey: redis.Redis, ids: list[str]) -> None:
+    valkey.zadd(HEARTBEATS, dict.fromkeys(ids, int(time.time() * 1000)))
+
+
+async def _blasts(
+    sender: httpx.AsyncClient,
+    client: dict[str, str],
+    streams: Streams,
+    valkey: redis.Redis,
+    online: list[str],
+) -> list[float]:
+    """BLASTS requests (after one unmeasured warm-up): ms from just before each POST to the
+    offer on each of the `online` mitras' streams."""
+    latencies: list[float] = []
+    for blast in range(BLASTS + 1):
+        _put_online(valkey, online)  # fresh beats: setup may outlast the heartbeat timeout
+        started = time.perf_counter()
+        response = await sender.post("/api/client/pairing-requests", headers=client)
+        if response.status_code != 201 or response.json()["status"] != "searching":
+            raise RuntimeError(f"POST pairing-requests: {response.status_code} {response.text}")
+        request_id = response.json()["id"]
+        arrivals = await streams.wait_for("pairing.offer", request_id, len(online))
+        cancelled = await sender.delete(
+            f"/api/client/pairing-requests/{request_id}", headers=client
+        )
+        cancelled.raise_for_status()
+        # Every stream also sees the close: the next blast starts on quiet streams.
+        await streams.wait_for("pairing.offer_closed", request_id, len(online))
+        if blast:
+            latencies += [(at - started) * 1000 for at in arrivals]
+    valkey.zrem(HEARTBEATS, *online)
+    return latencies
+
+
+async def _answers(base_url: str) -> float:
+    """1.0 if the server answers one more request within PROBE_S, else 0.0."""
+    async with httpx.AsyncClient(base_url=base_url, timeout=PROBE_S) as probe:
+        try:
+            await probe.get("/__ready")
+        except httpx.TimeoutException:
+            return 0.0
+    return 1.0
+
+
+# -- figures -----------------------------------------------------------------------------
+
+
+def _tree(pid: int) -> list[int]:
+    """`pid` and its descendants (gunicorn's arbiter and its worker)."""
+    found, pending = [], [pid]
+    while pending:
+        current = pending.pop()
+        found.append(current)
+        for task in Path(f"/proc/{current}/task").iterdir():
+            pending += [int(c) for c in (task / "children").read_text(encoding="utf-8").split()]
+    return found
+
+
+def _rss_kb(pid: int) -> int:
+    """VmRSS of the process tree, KiB."""
+    total = 0
+    for member in _tree(pid):
+        status = Path(f"/proc/{member}/status").read_text(encoding="utf-8")
+        total += next(int(line.split()[1]) for line in status.splitlines() if line[:6] == "VmRSS:")
+    return total
+
+
+def _cpu_s(pid: int) -> float:
+    """User + system CPU time of the process tree (all threads), seconds."""
+    ticks = 0
+    for member in _tree(pid):
+        stat = Path(f"/proc/{member}/stat").read_text(encoding="utf-8")
+        fields = stat[stat.rindex(")") + 2 :].split()  # the name may hold spaces
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _percentile(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
