@@ -7,11 +7,11 @@ and 1,000 connected mitras is bench/streams.py's.)
   internal commands excluded) for one POST that blasts to 10 / 1000 mitras, including each
   instance's hub delivering the offer. It must not grow with the number of mitras. LISTENERS
   of the offered mitras hold real streams; the rest are offered without one.
-- blast_script_ms_{1000,5000,50000}: one blast.lua call with that many fresh mitras (median
-  of BLAST_REPEATS, round trip from this process, offered ids returned), ms; and
+- blast_script_ms_{1000,5000,50000}: one blast.lua call with that many available mitras
+  (median of BLAST_REPEATS, round trip from this process), ms; and
   blast_script_valkey_ms_*: the part Valkey itself spends executing it (INFO commandstats),
-  during which it serves no other client. The blast is one round trip, but the work inside
-  it grows with the number of mitras online.
+  during which it serves no other client. The script counts the maintained set
+  `presence:available` (ZCOUNT, O(log M)), so neither may grow with the number of mitras.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ CLAIM_SAMPLES = 2000
 BLAST_SIZES = (1_000, 5_000, 50_000)
 BLAST_REPEATS = 5
 HEARTBEATS = "presence:heartbeats"
+AVAILABLE = "presence:available"
 
 
 def _reset_process_clients() -> None:
@@ -147,8 +148,15 @@ class Streams:
 
 
 def _put_online(valkey: redis.Redis, ids: list[str]) -> None:
+    """Online and below capacity (no load), as presence leaves a mitra that toggled on."""
     now_ms = int(time.time() * 1000)
     valkey.zadd(HEARTBEATS, dict.fromkeys(ids, now_ms))
+    valkey.zadd(AVAILABLE, dict.fromkeys(ids, now_ms))
+
+
+def _take_offline(valkey: redis.Redis, ids: list[str]) -> None:
+    valkey.zrem(HEARTBEATS, *ids)
+    valkey.zrem(AVAILABLE, *ids)
 
 
 def _claim_vs_ping(valkey: redis.Redis) -> dict[str, float]:
@@ -161,14 +169,18 @@ def _claim_vs_ping(valkey: redis.Redis) -> dict[str, float]:
     claims, pings = [], []
     for i in range(CLAIM_SAMPLES):
         key = f"pairing:req:bench-{i}"
-        pipe = valkey.pipeline(transaction=False)
-        pipe.hset(key, mapping={"status": "searching", "expires_at": 2**50})
-        pipe.sadd(f"{key}:offered", mitra)
-        pipe.execute()
+        valkey.hset(key, mapping={"status": "searching", "expires_at": 2**50, "exclude": ""})
         now_ms = int(time.time() * 1000)
         t0 = time.perf_counter()
         code = claim(
-            keys=[key, f"{key}:offered", HEARTBEATS, "presence:load", "presence:capacity"],
+            keys=[
+                key,
+                f"{key}:declined",
+                HEARTBEATS,
+                "presence:load",
+                "presence:capacity",
+                "bench:claim:available",
+            ],
             args=[mitra, now_ms, now_ms - 60_000, 3],
         )
         t1 = time.perf_counter()
@@ -177,8 +189,9 @@ def _claim_vs_ping(valkey: redis.Redis) -> dict[str, float]:
         assert code == "claimed", code
         claims.append(t1 - t0)
         pings.append(t2 - t1)
-        valkey.delete(key, f"{key}:offered")
+        valkey.delete(key)
     valkey.zrem(HEARTBEATS, mitra)
+    valkey.delete("bench:claim:available")
     valkey.hdel("presence:capacity", mitra)
     valkey.hdel("presence:load", mitra)
     return {
@@ -188,37 +201,47 @@ def _claim_vs_ping(valkey: redis.Redis) -> dict[str, float]:
 
 
 def _blast_script_cost(valkey: redis.Redis) -> dict[str, float]:
-    """Median ms of one blast.lua call (round trip, offered ids returned) with N fresh mitras,
-    on private keys so nothing else in the stack sees them."""
+    """Median ms of one blast.lua call (round trip) with N available mitras, on private keys
+    so nothing else in the stack sees them."""
     from shared import valkey as shared_valkey
 
     blast = shared_valkey.script("blast")
-    heartbeats, load, capacity = "bench:blast:heartbeats", "bench:blast:load", "bench:blast:cap"
+    available, searching = "bench:blast:available", "bench:blast:searching"
     results: dict[str, float] = {}
     try:
         for size in BLAST_SIZES:
             now_ms = int(time.time() * 1000)
             ids = [str(uuid.uuid4()) for _ in range(size)]
-            valkey.delete(heartbeats)
+            valkey.delete(available)
             for first in range(0, size, 10_000):
-                valkey.zadd(heartbeats, dict.fromkeys(ids[first : first + 10_000], now_ms))
+                valkey.zadd(available, dict.fromkeys(ids[first : first + 10_000], now_ms))
             timings = []
             busy_before = _evalsha_usec(valkey)
             for _ in range(BLAST_REPEATS):
-                key = f"bench:blast:req:{uuid.uuid4()}"
+                request_id = str(uuid.uuid4())
+                key = f"bench:blast:req:{request_id}"
                 started = time.perf_counter()
                 offered = blast(
-                    keys=[heartbeats, load, capacity, key, f"{key}:offered"],
-                    args=[now_ms - 60_000, 3, "bench-client", now_ms, now_ms + 60_000, 120_000],
+                    keys=[available, key, searching],
+                    args=[
+                        now_ms - 60_000,
+                        "bench-client",
+                        now_ms,
+                        now_ms + 60_000,
+                        120_000,
+                        request_id,
+                        now_ms,
+                        "",
+                    ],
                 )
                 timings.append((time.perf_counter() - started) * 1000)
-                assert len(offered) == size, len(offered)
-                valkey.delete(key, f"{key}:offered")
+                assert offered == size, offered
+                valkey.delete(key)
             results[f"blast_script_ms_{size}"] = round(statistics.median(timings), 2)
             busy = (_evalsha_usec(valkey) - busy_before) / BLAST_REPEATS / 1000
             results[f"blast_script_valkey_ms_{size}"] = round(busy, 2)
     finally:
-        valkey.delete(heartbeats)
+        valkey.delete(available, searching)
     return results
 
 
@@ -273,7 +296,7 @@ def _warm_up(
     request_id = http.post("/api/client/pairing-requests", headers=client).json()["id"]
     streams.wait_for(request_id, LISTENERS)
     http.delete(f"/api/client/pairing-requests/{request_id}", headers=client)
-    valkey.zrem(HEARTBEATS, *ids)
+    _take_offline(valkey, ids)
 
 
 def run(stack: LocalStack) -> dict[str, float]:
@@ -298,7 +321,7 @@ def run(stack: LocalStack) -> dict[str, float]:
                 results[f"blast_roundtrips_{size}"] = _roundtrips_of_one_blast(
                     stack.valkey_url, http, client, streams
                 )
-                valkey.zrem(HEARTBEATS, *online)
+                _take_offline(valkey, online)
         finally:
             streams.close()
     results.update(_claim_vs_ping(valkey))

@@ -3,12 +3,12 @@
 200, then 1,000 mitras (rows inserted as operators create them, signed in by phone OTP on
 the Auth emulator, logged in) each hold an open `GET /api/mitra/events` stream on a public
 gateway started here — one functions-framework process, i.e. one Cloud Run instance — and
-are online in presence (a fresh `presence:heartbeats` score). A client's POST goes to the
-stack's own public gateway, so every offer travels as a production one does between
-instances: blast on one, Valkey broadcast, the streams' hub on the other. gunicorn's
-threaded worker accepts at most `worker_connections` (1,000, not configurable through
-functions-framework) connections, so 1,000 streams fill the stream server exactly as Cloud
-Run's concurrency of 1,000 fills an instance.
+are online in presence (a fresh score in `presence:heartbeats` and `presence:available`).
+A client's POST goes to the stack's own public gateway, so every offer travels as a
+production one does between instances: blast on one, Valkey broadcast, the streams' hub on
+the other. gunicorn's threaded worker accepts at most `worker_connections` (1,000, not
+configurable through functions-framework) connections, so 1,000 streams fill the stream
+server exactly as Cloud Run's concurrency of 1,000 fills an instance.
 
 - offer_latency_p50/p99_ms_{200,1000}: from just before the POST to the `pairing.offer`
   frame read on EACH stream, over all arrivals of BLASTS requests (each cancelled once its
@@ -59,6 +59,7 @@ ARRIVAL_TIMEOUT_S = 30.0
 OPEN_TIMEOUT_S = 30.0
 PROBE_S = 3.0
 HEARTBEATS = "presence:heartbeats"
+AVAILABLE = "presence:available"
 API_KEY = "fake-api-key"  # the emulator accepts any key
 IDENTITY = "/identitytoolkit.googleapis.com/v1"
 WATCHED = ("pairing.offer", "pairing.offer_closed")
@@ -135,7 +136,7 @@ async def _measure(stack: LocalStack, server: FunctionServer) -> dict[str, float
             )
             results["stream_server_answers_beyond_1000"] = await _answers(server.url)
         finally:
-            valkey.zrem(HEARTBEATS, *mitras)
+            _take_offline(valkey, list(mitras))
             await streams.close()
     valkey.close()
     engine.dispose()
@@ -333,7 +334,15 @@ class Streams:
 
 
 def _put_online(valkey: redis.Redis, ids: list[str]) -> None:
-    valkey.zadd(HEARTBEATS, dict.fromkeys(ids, int(time.time() * 1000)))
+    """Online and below capacity (no load), as presence leaves a mitra that toggled on."""
+    now_ms = int(time.time() * 1000)
+    valkey.zadd(HEARTBEATS, dict.fromkeys(ids, now_ms))
+    valkey.zadd(AVAILABLE, dict.fromkeys(ids, now_ms))
+
+
+def _take_offline(valkey: redis.Redis, ids: list[str]) -> None:
+    valkey.zrem(HEARTBEATS, *ids)
+    valkey.zrem(AVAILABLE, *ids)
 
 
 async def _blasts(
@@ -362,7 +371,7 @@ async def _blasts(
         await streams.wait_for("pairing.offer_closed", request_id, len(online))
         if blast:
             latencies += [(at - started) * 1000 for at in arrivals]
-    valkey.zrem(HEARTBEATS, *online)
+    _take_offline(valkey, online)
     return latencies
 
 

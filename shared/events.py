@@ -41,18 +41,62 @@ def publish(audience: Audience, recipient_id: Any, event_type: str, data: dict[s
 BROADCAST_CHANNEL = "events:broadcast"
 
 
-def broadcast(
+def broadcast_to_available(
     audience: Audience,
-    members_key: str,
+    topic: str,
     event_type: str,
     data: dict[str, Any],
     *,
+    available_key: str,
+    fresh_after_ms: int,
     exclude: tuple[str, ...] = (),
 ) -> None:
-    """One publish for an event meant for every member of the Valkey set `members_key`
-    (e.g. the mitras offered a request), except `exclude`. Each instance's hub delivers it
-    to its own streams of those members, so the cost per event does not grow with the
-    number of recipients (scale.md point 3)."""
+    """One publish for an event meant for every recipient who is a member of the sorted set
+    `available_key` with a score at or after `fresh_after_ms` when it arrives (e.g. an offer
+    to every available mitra), except `exclude`. Each instance's hub asks Valkey once which
+    of its own streams qualify and remembers whom it reached for `topic`, so the cost per
+    event does not grow with the number of recipients (scale.md point 3)."""
+    _broadcast(
+        event_type,
+        data,
+        {
+            "audience": audience,
+            "kind": "available",
+            "topic": topic,
+            "available_key": available_key,
+            "fresh_after_ms": fresh_after_ms,
+            "exclude": list(exclude),
+        },
+    )
+
+
+def broadcast_to_reached(
+    audience: Audience,
+    topic: str,
+    event_type: str,
+    data: dict[str, Any],
+    *,
+    skip_key: str | None = None,
+    exclude: tuple[str, ...] = (),
+) -> None:
+    """One publish for an event meant for every recipient a hub reached for `topic` (by an
+    earlier `broadcast_to_available`, or a stream snapshot listing it), except `exclude` and
+    the members of the Valkey set `skip_key` (e.g. the mitras that declined). Each hub
+    forgets the topic afterwards."""
+    _broadcast(
+        event_type,
+        data,
+        {
+            "audience": audience,
+            "kind": "reached",
+            "topic": topic,
+            "skip_key": skip_key,
+            "exclude": list(exclude),
+        },
+    )
+
+
+def _broadcast(event_type: str, data: dict[str, Any], to: dict[str, Any]) -> None:
     message = json.loads(envelope(event_type, data))
-    message["to"] = {"audience": audience, "members_key": members_key, "exclude": list(exclude)}
+    message["to"] = to
     valkey.client().publish(BROADCAST_CHANNEL, json.dumps(message, default=str))

@@ -3,7 +3,7 @@ PostgreSQL, and a per-process feed that recomputes them for every open dashboard
 
 Cost of one dashboard, whatever the size of the day's data: **two round trips** — one Valkey
 script call (`shared/lua/dashboard_live.lua`: online / available / busy mitras and the
-sweeper's last run, O(online mitras) inside Valkey) and one SQL statement
+sweeper's last run: two ZCOUNTs, O(log M) inside Valkey) and one SQL statement
 (`shared.store.dashboard.figures`, index ranges only) — plus the settings read, which the
 per-process settings cache serves without a round trip inside `SETTINGS_CACHE_S`. Only if
 Valkey lost `sweeper:last_run` does a third read ask PostgreSQL for the last sweeper run.
@@ -30,8 +30,7 @@ from shared.domain import presence, settings, sweeper
 from shared.log import get_logger, log_event
 from shared.store import dashboard as store
 from shared.store.dashboard import OrphanRow
-from shared.store.heartbeats import HEARTBEATS_KEY
-from shared.store.load import CAPACITY_KEY, LOAD_KEY
+from shared.store.heartbeats import AVAILABLE_KEY, HEARTBEATS_KEY
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 # A sweeper that has not finished a run for this long is reported stale (Scheduler fires
@@ -88,8 +87,8 @@ def snapshot(day: date | None = None) -> Dashboard:
     current = settings.current()
     now_ms = presence.now_ms()
     online, available, busy, finished_at, status = valkey.script("dashboard_live")(
-        keys=[HEARTBEATS_KEY, LOAD_KEY, CAPACITY_KEY, sweeper.LAST_RUN_KEY],
-        args=[presence.fresh_cutoff_ms(current, now_ms), current.max_customers_per_mitra],
+        keys=[HEARTBEATS_KEY, AVAILABLE_KEY, sweeper.LAST_RUN_KEY],
+        args=[presence.fresh_cutoff_ms(current, now_ms)],
     )
     day = day or today()
     with db.read() as connection:

@@ -19,8 +19,8 @@ import sqlalchemy.exc
 from shared import db, valkey
 from shared.domain import audit, presence, settings
 from shared.errors import NotFound, PhoneTaken
-from shared.store import mitras
-from shared.store.load import CAPACITY_KEY, LOAD_KEY
+from shared.store import heartbeats, mitras
+from shared.store.load import LOAD_KEY
 from shared.store.mitras import MitraRow
 from shared.web.pagination import Keyset
 
@@ -91,11 +91,11 @@ def get_mitra(mitra_id: UUID) -> MitraView:
 
 
 def _set_capacity(mitra_id: UUID, max_customers: int | None) -> None:
-    # Pairing's claim script reads this hash, so an edit applies to the very next claim.
-    if max_customers is None:
-        valkey.client().hdel(CAPACITY_KEY, str(mitra_id))
-    else:
-        valkey.client().hset(CAPACITY_KEY, str(mitra_id), max_customers)
+    # Pairing's claim script reads this hash and blasts count `presence:available`: both are
+    # updated in one atomic step, so an edit applies to the very next claim and blast.
+    heartbeats.set_capacity(
+        str(mitra_id), max_customers, settings.current().max_customers_per_mitra
+    )
 
 
 def create_mitra(actor_id: UUID, name: str, phone: str, max_customers: int | None) -> MitraView:

@@ -2,11 +2,15 @@
 
 Valkey arbitrates the race and PostgreSQL records the outcome:
 
-- **blast** (`shared/lua/blast.lua`, one round trip): picks the available mitras, stores the
-  request's live state and the offered set; one multi-row INSERT records the offers and one
-  broadcast publish tells every instance's event hub (O(1) in the number of mitras).
-- **claim** (`shared/lua/claim.lua`, one round trip): checks and takes the request and one
-  unit of the mitra's capacity in a single atomic step.
+- **blast** (`shared/lua/blast.lua`, one round trip, O(log M)): counts the available mitras
+  (`presence:available`, maintained by presence and the claim scripts), stores the request's
+  live state and indexes it in `pairing:searching`; one broadcast publish tells every
+  instance's event hub, which delivers it to its own available mitras. Nothing per mitra is
+  written, in Valkey or PostgreSQL.
+- **offered** = every mitra available while the request searches (also one who becomes
+  available after the blast), minus those who declined and a reroute's current mitra.
+- **claim** (`shared/lua/claim.lua`, one round trip): checks that eligibility and takes the
+  request and one unit of the mitra's capacity in a single atomic step.
 - **match** (one PostgreSQL transaction): session + assignment, one trial session or credit
   consumed (ledger reference unique per session), request marked matched. If that
   transaction fails, the claim is undone (`shared/lua/unclaim.lua`): the request is searching
@@ -34,12 +38,11 @@ from sqlalchemy.exc import IntegrityError
 from shared import db, domain_events, errors, events, valkey
 from shared.domain import entitlement, settings
 from shared.domain import sessions as session_rules
-from shared.domain.presence import HEARTBEATS_KEY
 from shared.log import get_logger, log_event
 from shared.store import clients, mitras, sessions
 from shared.store import pairing as store
 from shared.store.clients import ClientRow
-from shared.store.load import CAPACITY_KEY, LOAD_KEY
+from shared.store.load import AVAILABLE_KEY, CAPACITY_KEY, HEARTBEATS_KEY, LOAD_KEY
 from shared.store.mitras import MitraRow
 from shared.store.pairing import OfferRow, RequestRow
 from shared.store.sessions import SessionRow
@@ -60,12 +63,18 @@ CLAIM_REFUSALS: dict[str, type[errors.DomainError]] = {
 }
 
 
+REQUEST_KEY_PREFIX = "pairing:req:"
+# Open requests: request id → expires_at (epoch ms). Bounded by the clients searching.
+SEARCHING_KEY = "pairing:searching"
+
+
 def request_key(request_id: UUID | str) -> str:
-    return f"pairing:req:{request_id}"
+    return f"{REQUEST_KEY_PREFIX}{request_id}"
 
 
-def offered_key(request_id: UUID | str) -> str:
-    return f"pairing:req:{request_id}:offered"
+def declined_key(request_id: UUID | str) -> str:
+    """The mitras that declined the request (lives as long as the request's hash)."""
+    return f"{REQUEST_KEY_PREFIX}{request_id}:declined"
 
 
 def _ms(moment: datetime) -> int:
@@ -145,13 +154,23 @@ def offer(
     a reroute's re-blast skips the mitra the session moves away from). The request as it
     stands afterwards: closed `no_bestie` when nobody could be offered it."""
     try:
-        offered = _blast(row, current)
-        if exclude is not None and str(exclude) in offered:
-            offered.remove(str(exclude))
-            if offered:
-                valkey.client().srem(offered_key(row.id), str(exclude))
-            else:
-                valkey.client().delete(request_key(row.id), offered_key(row.id))
+        now_ms = _now_ms()
+        fresh_after_ms = now_ms - current.heartbeat_timeout_s * 1000
+        offered = int(
+            valkey.script("blast")(
+                keys=[AVAILABLE_KEY, request_key(row.id), SEARCHING_KEY],
+                args=[
+                    fresh_after_ms,
+                    str(row.client_id),
+                    _ms(row.created_at),
+                    _ms(row.expires_at),
+                    (current.search_window_s + KEY_GRACE_S) * 1000,
+                    str(row.id),
+                    now_ms,
+                    str(exclude) if exclude is not None else "",
+                ],
+            )
+        )
     except Exception:
         # The search never started: close it so the client is not told "already searching".
         with db.transaction() as connection:
@@ -163,29 +182,20 @@ def offer(
             row = store.close(connection, row.id, "no_bestie") or row
         domain_events.emit("pairing.no_bestie", {"request_id": row.id, "client_id": client.id})
         return row
-    # Offer first, record second: the claim reads only Valkey, so a mitra may accept before
-    # the offer rows are written, and the offer reaches phones a few ms sooner.
-    events.broadcast("mitra", offered_key(row.id), "pairing.offer", _offer_payload(row, client))
-    with db.transaction() as connection:
-        store.record_offers(connection, row.id, offered)
-    return dataclasses.replace(row, offered_count=len(offered))
-
-
-def _blast(row: RequestRow, current: settings.ProductSettings) -> list[str]:
-    now_ms = _now_ms()
-    return list(
-        valkey.script("blast")(
-            keys=[HEARTBEATS_KEY, LOAD_KEY, CAPACITY_KEY, request_key(row.id), offered_key(row.id)],
-            args=[
-                now_ms - current.heartbeat_timeout_s * 1000,
-                current.max_customers_per_mitra,
-                str(row.client_id),
-                _ms(row.created_at),
-                _ms(row.expires_at),
-                (current.search_window_s + KEY_GRACE_S) * 1000,
-            ],
-        )
+    # Offer first, record second: the claim reads only Valkey, so the offer reaches phones
+    # before the count is written.
+    events.broadcast_to_available(
+        "mitra",
+        str(row.id),
+        "pairing.offer",
+        _offer_payload(row, client),
+        available_key=AVAILABLE_KEY,
+        fresh_after_ms=fresh_after_ms,
+        exclude=(str(exclude),) if exclude is not None else (),
     )
+    with db.transaction() as connection:
+        store.set_offered_count(connection, row.id, offered)
+    return dataclasses.replace(row, offered_count=offered)
 
 
 def _offer_payload(row: RequestRow, client: ClientRow) -> dict[str, Any]:
@@ -256,9 +266,24 @@ class Match:
 
 
 def open_offers(mitra_id: UUID) -> list[OfferRow]:
-    """Offers to the mitra still open (searching, in their window, not declined)."""
+    """Offers to the mitra still open: requests searching in their window, not declined by
+    it, not excluding it — none while the mitra is not available (offline or full). One
+    Valkey script over the open requests, then one SQL read of their display fields."""
+    current = settings.current()
+    now_ms = _now_ms()
+    ids = valkey.script("pairing_open_offers")(
+        keys=[SEARCHING_KEY, AVAILABLE_KEY],
+        args=[
+            str(mitra_id),
+            now_ms,
+            now_ms - current.heartbeat_timeout_s * 1000,
+            REQUEST_KEY_PREFIX,
+        ],
+    )
+    if not ids:
+        return []
     with db.read() as connection:
-        offers = store.open_offers_for_mitra(connection, mitra_id)
+        offers = store.open_offers_among(connection, [str(i) for i in ids])
     shown = settings.current().anonymity.show_client_display_name
     return offers if shown else [dataclasses.replace(o, client_display_name=None) for o in offers]
 
@@ -270,10 +295,11 @@ def accept(mitra: MitraRow, request_id: UUID) -> Match:
     code = valkey.script("claim")(
         keys=[
             request_key(request_id),
-            offered_key(request_id),
+            declined_key(request_id),
             HEARTBEATS_KEY,
             LOAD_KEY,
             CAPACITY_KEY,
+            AVAILABLE_KEY,
         ],
         args=[
             str(mitra.id),
@@ -295,10 +321,9 @@ def _refusal_without_live_state(mitra_id: UUID, request_id: UUID) -> errors.Doma
     # No live state: never blasted (no_bestie), long closed, or lost with Valkey.
     with db.read() as connection:
         row = store.by_id(connection, request_id)
-        offered = row is not None and store.was_offered(connection, request_id, mitra_id)
     if row is None:
         return errors.NotFound("No pairing request has that id.")
-    if not offered:
+    if row.status == "no_bestie":
         return errors.NotOffered()
     if row.status == "matched":
         return errors.AlreadyTaken()
@@ -331,9 +356,7 @@ def _match(mitra: MitraRow, request_id: UUID) -> Match:
             ):
                 raise errors.Expired()
     except Exception as exc:
-        status = valkey.script("unclaim")(
-            keys=[request_key(request_id), LOAD_KEY], args=[str(mitra.id), _now_ms()]
-        )
+        status = _unclaim(request_id, str(mitra.id))
         log_event(
             logger,
             40,
@@ -353,9 +376,10 @@ def _match(mitra: MitraRow, request_id: UUID) -> Match:
             "The session could not be started; the request is open again.", retry_after_s=1
         ) from exc
 
-    valkey.client().hset(
-        request_key(request_id), mapping={"status": "matched", "session_id": str(session.id)}
-    )
+    pipe = valkey.client().pipeline(transaction=True)
+    pipe.hset(request_key(request_id), mapping={"status": "matched", "session_id": str(session.id)})
+    pipe.zrem(SEARCHING_KEY, str(request_id))
+    pipe.execute()
     if moved_from is not None:
         return _announce_moved(mitra, request_id, session, moved_from, client)
     shown_client = visible_client(client.display_name)
@@ -364,13 +388,7 @@ def _match(mitra: MitraRow, request_id: UUID) -> Match:
     events.publish("client", client.id, "pairing.matched", {**ids, "mitra": shown_mitra})
     events.publish("client", client.id, "session.started", {**ids, "mitra": shown_mitra})
     events.publish("mitra", mitra.id, "session.started", {**ids, "client": shown_client})
-    events.broadcast(
-        "mitra",
-        offered_key(request_id),
-        "pairing.offer_closed",
-        {"request_id": str(request_id), "reason": "taken"},
-        exclude=(str(mitra.id),),
-    )
+    _announce_offer_closed(request_id, "taken", exclude=str(mitra.id))
     domain_events.emit(
         "session.started", {**ids, "client_id": str(client.id), "mitra_id": str(mitra.id)}
     )
@@ -394,27 +412,56 @@ def _move_session(
 def _announce_moved(
     mitra: MitraRow, request_id: UUID, session: SessionRow, moved_from: UUID, client: ClientRow
 ) -> Match:
-    events.broadcast(
-        "mitra",
-        offered_key(request_id),
-        "pairing.offer_closed",
-        {"request_id": str(request_id), "reason": "taken"},
-        exclude=(str(mitra.id),),
-    )
+    _announce_offer_closed(request_id, "taken", exclude=str(mitra.id))
     session_rules.announce_moved(session.id, moved_from, "reblast")
     return Match(session=session, client=visible_client(client.display_name))
 
 
 def decline(mitra: MitraRow, request_id: UUID) -> None:
-    """Hide the offer from the mitra; accepting it afterwards is `not_offered`."""
-    with db.transaction() as connection:
-        declined = store.decline(connection, request_id, mitra.id)
-        exists = declined or store.by_id(connection, request_id) is not None
-    if not exists:
-        raise errors.NotFound("No pairing request has that id.")
-    if not declined:
+    """Hide the offer from the mitra; accepting it afterwards is `not_offered`. Idempotent;
+    a request whose live state is gone (closed long ago) has nothing left to hide."""
+    code = valkey.script("pairing_decline")(
+        keys=[request_key(request_id), declined_key(request_id)], args=[str(mitra.id)]
+    )
+    if code == "not_offered":
         raise errors.NotOffered()
-    valkey.client().srem(offered_key(request_id), str(mitra.id))
+    if code == "unknown":
+        with db.read() as connection:
+            if store.by_id(connection, request_id) is None:
+                raise errors.NotFound("No pairing request has that id.")
+
+
+def _unclaim(request_id: UUID | str, mitra_id: str) -> str:
+    return str(
+        valkey.script("unclaim")(
+            keys=[
+                request_key(request_id),
+                LOAD_KEY,
+                HEARTBEATS_KEY,
+                CAPACITY_KEY,
+                AVAILABLE_KEY,
+                SEARCHING_KEY,
+            ],
+            args=[
+                mitra_id,
+                _now_ms(),
+                settings.current().max_customers_per_mitra,
+                str(request_id),
+            ],
+        )
+    )
+
+
+def _announce_offer_closed(request_id: UUID | str, reason: str, exclude: str | None = None) -> None:
+    """One broadcast: each hub sends it to the local mitras it showed the offer to."""
+    events.broadcast_to_reached(
+        "mitra",
+        str(request_id),
+        "pairing.offer_closed",
+        {"request_id": str(request_id), "reason": reason},
+        skip_key=declined_key(request_id),
+        exclude=(exclude,) if exclude else (),
+    )
 
 
 # -- closing: cancel and expiry -------------------------------------------------------------
@@ -425,7 +472,7 @@ def _close(request_id: UUID, wanted: str, *, force: bool = False) -> str:
     afterwards. Announces the close once, guarded by PostgreSQL. `force` expires a request
     whose live state is gone even before its window ends (its search cannot continue)."""
     status, _changed = valkey.script("close_request")(
-        keys=[request_key(request_id)], args=[wanted, _now_ms()]
+        keys=[request_key(request_id), SEARCHING_KEY], args=[wanted, _now_ms(), str(request_id)]
     )
     if status == "unknown":
         status = _close_without_live_state(request_id, wanted, force=force)
@@ -452,9 +499,7 @@ def _announce_close(row: RequestRow) -> None:
     ids = {"request_id": str(row.id)}
     if row.status == "expired":
         events.publish("client", row.client_id, "pairing.expired", ids)
-    events.broadcast(
-        "mitra", offered_key(row.id), "pairing.offer_closed", {**ids, "reason": row.status}
-    )
+    _announce_offer_closed(row.id, row.status)
     domain_events.emit(f"pairing.{row.status}", {**ids, "client_id": str(row.client_id)})
 
 
@@ -484,9 +529,7 @@ def _undo_stuck_claims() -> int:
     repaired = 0
     for request_id, (status, mitra_id, claimed_at) in zip(searching, pipe.execute(), strict=True):
         if status == "claimed" and mitra_id and claimed_at and int(claimed_at) < cutoff:
-            after = valkey.script("unclaim")(
-                keys=[request_key(request_id), LOAD_KEY], args=[mitra_id, _now_ms()]
-            )
+            after = _unclaim(request_id, mitra_id)
             if after == "expired":
                 _close(request_id, "expired")
             log_event(

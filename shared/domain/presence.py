@@ -119,7 +119,13 @@ def go_online(mitra: MitraRow) -> int:
         presence_transitions.go_online(connection, mitra_id, "manual")
         # Back within the grace period: its sessions are no longer orphaned.
         session_store.clear_orphaned(connection, mitra_id)
-    heartbeats.enter(mitra_id, mitra.firebase_uid, now, mitra.max_customers)
+    heartbeats.enter(
+        mitra_id,
+        mitra.firebase_uid,
+        now,
+        mitra.max_customers,
+        settings.current().max_customers_per_mitra,
+    )
     return now
 
 
@@ -156,14 +162,20 @@ def heartbeat(firebase_uid: str) -> None:
     mitras) and the resolution is cached with the same round trip that records the beat.
     Raises `NotOnline` when the mitra is offline or its heartbeats already lapsed."""
     now = now_ms()
-    cutoff = fresh_cutoff_ms(settings.current(), now)
+    current = settings.current()
+    cutoff = fresh_cutoff_ms(current, now)
     outcome = heartbeats.beat(firebase_uid, now, cutoff)
     if outcome is Beat.UNKNOWN_UID:
         mitra = _active_mitra(firebase_uid)
         # Online in PostgreSQL but missing from Valkey means Valkey lost it: the cache miss
         # (the UID cache went with it) is where presence rebuilds, one heartbeat later.
         outcome = heartbeats.beat(
-            firebase_uid, now, cutoff, resolved_mitra_id=str(mitra.id), restore=mitra.is_online
+            firebase_uid,
+            now,
+            cutoff,
+            resolved_mitra_id=str(mitra.id),
+            restore=mitra.is_online,
+            default_capacity=current.max_customers_per_mitra,
         )
     if outcome is not Beat.OK:
         raise NotOnline()
@@ -205,9 +217,13 @@ def reconcile(now: int | None = None) -> dict[str, int]:
       mitra was claimed by a sweeper that died before PostgreSQL, or never reached Valkey:
       take it offline (`heartbeat_timeout`) once it has been online longer than the timeout;
     - in the heartbeat set, offline in PostgreSQL: remove, unless refreshed meanwhile;
-    - `presence:load` ← active sessions per mitra, `presence:capacity` ← max_customers."""
+    - `presence:load` ← active sessions per mitra, `presence:capacity` ← max_customers;
+    - `presence:available` ← recomputed from the three above for every member of either
+      set (atomic per batch, so a claim or heartbeat meanwhile is never undone). This is
+      also what applies a change of the default capacity setting within one sweep."""
     now = now or now_ms()
-    timeout = timedelta(seconds=settings.current().heartbeat_timeout_s)
+    current = settings.current()
+    timeout = timedelta(seconds=current.heartbeat_timeout_s)
     intact = heartbeats.is_intact()
     in_valkey = heartbeats.members()
     with db.read() as connection:
@@ -216,7 +232,7 @@ def reconcile(now: int | None = None) -> dict[str, int]:
 
     missing = [mitra_id for mitra_id in online if mitra_id not in in_valkey]
     if not intact:
-        counts["restored"] = heartbeats.add_missing(missing, now)
+        counts["restored"] = heartbeats.add_missing(missing, now, current.max_customers_per_mitra)
     else:
         overdue_before = _at(now) - timeout
         overdue = [
@@ -241,6 +257,10 @@ def reconcile(now: int | None = None) -> dict[str, int]:
 
     counts.update(_reconcile_load())
     counts["capacity_fixed"] = _reconcile_capacity()
+    counts["available_fixed"] = heartbeats.sync_available(
+        set(heartbeats.members()) | set(heartbeats.available_members()),
+        current.max_customers_per_mitra,
+    )
     heartbeats.mark_intact()
     return counts
 

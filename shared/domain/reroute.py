@@ -26,7 +26,7 @@ from shared.domain.session_admin import AdminSessionView
 from shared.errors import AlreadySearching, AtCapacity, Conflict, NotFound, NotOnline, SessionEnded
 from shared.store import clients, load, mitras, sessions
 from shared.store import pairing as pairing_store
-from shared.store.heartbeats import HEARTBEATS_KEY
+from shared.store.heartbeats import AVAILABLE_KEY, HEARTBEATS_KEY
 from shared.store.load import CAPACITY_KEY, LOAD_KEY
 from shared.store.pairing import RequestRow
 from shared.store.sessions import SessionRow
@@ -66,7 +66,7 @@ def to_mitra(operator_id: UUID, session_id: UUID, mitra_id: UUID) -> AdminSessio
                 {"mitra_id": str(target.id)},
             )
     except BaseException:
-        load.release(target.id)
+        load.release(target.id, settings.current().max_customers_per_mitra)
         raise
     session_rules.announce_moved(locked.id, locked.mitra_id, "rerouted")
     # A re-blast still searching for this session is overtaken by the operator's choice.
@@ -84,7 +84,7 @@ def _require_active(session: SessionRow | None) -> None:
 def _take_capacity_unit(mitra_id: UUID) -> None:
     current = settings.current()
     code = valkey.script("reroute_claim")(
-        keys=[HEARTBEATS_KEY, LOAD_KEY, CAPACITY_KEY],
+        keys=[HEARTBEATS_KEY, LOAD_KEY, CAPACITY_KEY, AVAILABLE_KEY],
         args=[
             str(mitra_id),
             presence.fresh_cutoff_ms(current, presence.now_ms()),

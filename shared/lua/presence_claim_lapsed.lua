@@ -6,12 +6,13 @@
 -- on); two sweepers never claim the same member, so each lapse is handled once.
 --
 -- KEYS[1]  presence:heartbeats  zset: mitra id -> last heartbeat, epoch milliseconds
+-- KEYS[2]  presence:available   zset: the online mitras below capacity (claimed ones leave it)
 -- ARGV[1]  cutoff, epoch milliseconds: members scored strictly below it have lapsed
 -- ARGV[2]  claim at most this many members
 -- ARGV[3..] optional: consider only these members (each claimed only if lapsed)
 --
 -- Returns a flat array {member, score, member, score, ...} of the claimed members.
-local heartbeats = KEYS[1]
+local heartbeats, available = KEYS[1], KEYS[2]
 local cutoff = tonumber(ARGV[1])
 local limit = tonumber(ARGV[2])
 
@@ -31,5 +32,6 @@ end
 
 for i = 1, #claimed, 2 do
   redis.call('ZREM', heartbeats, claimed[i])
+  redis.call('ZREM', available, claimed[i])
 end
 return claimed

@@ -3,10 +3,11 @@
 -- heartbeat) is left for the next reconciliation to look at again.
 --
 -- KEYS[1]  presence:heartbeats  zset: mitra id -> last heartbeat, epoch milliseconds
+-- KEYS[2]  presence:available   zset: the online mitras below capacity (removed ones leave it)
 -- ARGV     pairs: member, score as read (epoch milliseconds)
 --
 -- Returns the number of members removed.
-local heartbeats = KEYS[1]
+local heartbeats, available = KEYS[1], KEYS[2]
 
 local removed = 0
 for i = 1, #ARGV, 2 do
@@ -15,6 +16,7 @@ for i = 1, #ARGV, 2 do
   local score = redis.call('ZSCORE', heartbeats, member)
   if score and tonumber(score) == seen then
     removed = removed + redis.call('ZREM', heartbeats, member)
+    redis.call('ZREM', available, member)
   end
 end
 return removed

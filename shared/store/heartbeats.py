@@ -1,9 +1,16 @@
 """Presence state in Valkey (docs/valkey-keys.md): the heartbeat set, the Firebase UID →
-mitra cache, and the per-mitra capacity and load hashes as the sweeper rebuilds them.
+mitra cache, the per-mitra capacity and load hashes as the sweeper rebuilds them, and
+`presence:available`.
 
 `presence:heartbeats` is a sorted set, mitra id → last heartbeat (epoch ms); a member is a
 mitra PostgreSQL has put online, and it is *available* only while its score is at or after
 the fresh cutoff (lazy expiry). Every time is passed in by the caller in milliseconds.
+
+`presence:available` is a sorted set with the same scores holding exactly the members of
+`presence:heartbeats` whose load is below their capacity, so pairing counts and filters
+available mitras without scanning them. Every script that changes heartbeats, load or
+capacity keeps it right in the same atomic step; `sync_available` recomputes it for given
+mitras (going online, a capacity edit, the sweeper's rebuild).
 """
 
 from __future__ import annotations
@@ -13,9 +20,8 @@ from enum import StrEnum
 from typing import cast
 
 from shared import valkey
-from shared.store.load import CAPACITY_KEY, LOAD_KEY
+from shared.store.load import AVAILABLE_KEY, CAPACITY_KEY, HEARTBEATS_KEY, LOAD_KEY
 
-HEARTBEATS_KEY = "presence:heartbeats"
 # Present while Valkey still holds what the last reconciliation rebuilt; gone after a flush,
 # a restart without persistence, or a failover that lost the data.
 INTACT_KEY = "presence:intact"
@@ -28,7 +34,9 @@ UID_CACHE_TTL_S = 3600
 
 _CHUNK = 500  # members per script call: Lua's unpack and ARGV stay far from their limits
 
-__all__ = ["CAPACITY_KEY", "HEARTBEATS_KEY", "LOAD_KEY"]
+__all__ = ["AVAILABLE_KEY", "CAPACITY_KEY", "HEARTBEATS_KEY", "LOAD_KEY"]
+
+PRESENCE_KEYS = [HEARTBEATS_KEY, AVAILABLE_KEY, LOAD_KEY, CAPACITY_KEY]
 
 
 def uid_cache_key(firebase_uid: str) -> str:
@@ -48,15 +56,24 @@ def beat(
     *,
     resolved_mitra_id: str | None = None,
     restore: bool = False,
+    default_capacity: int = 1,
 ) -> Beat:
     """Refresh the caller's heartbeat in one round trip (shared/lua/presence_heartbeat.lua).
 
-    Without `resolved_mitra_id` the UID is resolved through the cache (`UNKNOWN_UID` on a
-    miss); with it, the resolution is cached and used. `restore` re-adds a mitra missing from
-    the set, for when PostgreSQL says it is online."""
+        Without `resolved_mitra_id` the UID is resolved through the cache (`UNKNOWN_UID` on a
+        miss); with it, the resolution is cached and used. `restore` re-adds a mitra missing from
+        the set, for when PostgreSQL says it is online (and in `presence:available` when below
+    `default_capacity` or its override)."""
     reply = valkey.script("presence_heartbeat")(
-        keys=[uid_cache_key(firebase_uid), HEARTBEATS_KEY],
-        args=[now_ms, cutoff_ms, resolved_mitra_id or "", UID_CACHE_TTL_S, int(restore)],
+        keys=[uid_cache_key(firebase_uid), HEARTBEATS_KEY, AVAILABLE_KEY, LOAD_KEY, CAPACITY_KEY],
+        args=[
+            now_ms,
+            cutoff_ms,
+            resolved_mitra_id or "",
+            UID_CACHE_TTL_S,
+            int(restore),
+            default_capacity,
+        ],
     )
     return Beat(str(reply[0]))
 
@@ -74,10 +91,17 @@ def count_fresh(cutoff_ms: int) -> int:
     return int(valkey.client().zcount(HEARTBEATS_KEY, cutoff_ms, "+inf"))
 
 
-def enter(mitra_id: str, firebase_uid: str | None, now_ms: int, max_customers: int | None) -> None:
-    """Put an active mitra in the heartbeat set with a fresh beat, and cache its UID and its
-    capacity override, in one pipelined round trip."""
-    pipe = valkey.client().pipeline(transaction=False)
+def enter(
+    mitra_id: str,
+    firebase_uid: str | None,
+    now_ms: int,
+    max_customers: int | None,
+    default_capacity: int,
+) -> None:
+    """Put an active mitra in the heartbeat set with a fresh beat, cache its UID and its
+    capacity override, and place it in `presence:available` when below capacity: one
+    MULTI/EXEC round trip, so no other command sees the mitra half-entered."""
+    pipe = valkey.client().pipeline(transaction=True)
     pipe.zadd(HEARTBEATS_KEY, {mitra_id: now_ms})
     if firebase_uid:
         pipe.set(uid_cache_key(firebase_uid), mitra_id, ex=UID_CACHE_TTL_S)
@@ -85,18 +109,58 @@ def enter(mitra_id: str, firebase_uid: str | None, now_ms: int, max_customers: i
         pipe.hset(CAPACITY_KEY, mitra_id, max_customers)
     else:
         pipe.hdel(CAPACITY_KEY, mitra_id)
+    valkey.script("presence_available_sync")(
+        keys=PRESENCE_KEYS, args=[default_capacity, mitra_id], client=pipe
+    )
     pipe.execute()
 
 
 def leave(mitra_id: str) -> None:
-    valkey.client().zrem(HEARTBEATS_KEY, mitra_id)
+    pipe = valkey.client().pipeline(transaction=True)
+    pipe.zrem(HEARTBEATS_KEY, mitra_id)
+    pipe.zrem(AVAILABLE_KEY, mitra_id)
+    pipe.execute()
+
+
+def set_capacity(mitra_id: str, max_customers: int | None, default_capacity: int) -> None:
+    """Set (or clear, None) a mitra's capacity override and fix its place in
+    `presence:available` in one MULTI/EXEC: the very next claim or blast sees both."""
+    pipe = valkey.client().pipeline(transaction=True)
+    if max_customers is None:
+        pipe.hdel(CAPACITY_KEY, mitra_id)
+    else:
+        pipe.hset(CAPACITY_KEY, mitra_id, max_customers)
+    valkey.script("presence_available_sync")(
+        keys=PRESENCE_KEYS, args=[default_capacity, mitra_id], client=pipe
+    )
+    pipe.execute()
+
+
+def sync_available(mitra_ids: Iterable[str], default_capacity: int) -> int:
+    """Recompute `presence:available` membership for these mitras from heartbeats, load and
+    capacity (atomic per chunk of members); how many memberships changed."""
+    ids = list(mitra_ids)
+    if not ids:
+        return 0
+    script = valkey.script("presence_available_sync")
+    pipe = valkey.client().pipeline(transaction=False)
+    for first in range(0, len(ids), _CHUNK):
+        script(
+            keys=PRESENCE_KEYS, args=[default_capacity, *ids[first : first + _CHUNK]], client=pipe
+        )
+    return sum(int(changed) for changed in pipe.execute())
+
+
+def available_members() -> list[str]:
+    """Every member of `presence:available` (O(M): the sweeper's rebuild only)."""
+    return [str(member) for member in valkey.client().zrange(AVAILABLE_KEY, 0, -1)]
 
 
 def claim_lapsed(cutoff_ms: int, limit: int, only: Sequence[str] = ()) -> list[tuple[str, float]]:
     """Atomically remove and return up to `limit` members whose last beat is before the
     cutoff (all lapsed members, or only those of `only`)."""
     flat = valkey.script("presence_claim_lapsed")(
-        keys=[HEARTBEATS_KEY], args=[cutoff_ms, limit, *only]
+        keys=[HEARTBEATS_KEY, AVAILABLE_KEY], args=[cutoff_ms, limit, *only]
     )
     return [(str(flat[i]), float(flat[i + 1])) for i in range(0, len(flat), 2)]
 
@@ -109,15 +173,21 @@ def members() -> dict[str, float]:
     return {str(member): float(score) for member, score in scored}
 
 
-def add_missing(mitra_ids: Iterable[str], now_ms: int) -> int:
-    """Re-add members (never overwriting a beat that arrived meanwhile); how many were added."""
+def add_missing(mitra_ids: Iterable[str], now_ms: int, default_capacity: int) -> int:
+    """Re-add members (never overwriting a beat that arrived meanwhile), each chunk with its
+    `presence:available` membership in one MULTI/EXEC; how many were added."""
     ids = list(mitra_ids)
     if not ids:
         return 0
-    pipe = valkey.client().pipeline(transaction=False)
+    script = valkey.script("presence_available_sync")
+    added = 0
     for first in range(0, len(ids), _CHUNK):
-        pipe.zadd(HEARTBEATS_KEY, dict.fromkeys(ids[first : first + _CHUNK], now_ms), nx=True)
-    return sum(int(added) for added in pipe.execute())
+        chunk = ids[first : first + _CHUNK]
+        pipe = valkey.client().pipeline(transaction=True)
+        pipe.zadd(HEARTBEATS_KEY, dict.fromkeys(chunk, now_ms), nx=True)
+        script(keys=PRESENCE_KEYS, args=[default_capacity, *chunk], client=pipe)
+        added += int(pipe.execute()[0])
+    return added
 
 
 def forget_unchanged(seen: Mapping[str, float]) -> int:
@@ -133,7 +203,7 @@ def forget_unchanged(seen: Mapping[str, float]) -> int:
             for member, score in items[first : first + _CHUNK]
             for value in (member, repr(score))
         ]
-        script(keys=[HEARTBEATS_KEY], args=args, client=pipe)
+        script(keys=[HEARTBEATS_KEY, AVAILABLE_KEY], args=args, client=pipe)
     return sum(int(removed) for removed in pipe.execute())
 
 

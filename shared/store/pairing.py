@@ -1,5 +1,6 @@
-"""The `pairing_requests` table (one row per press of *Mulai Curhat*, with its outcome for the
-dashboard) and `pairing_offers` (which mitras each request was offered to, and declines)."""
+"""The `pairing_requests` table: one row per press of *Mulai Curhat*, with its outcome for
+the dashboard. Who was offered a request, and who declined it, lives only in Valkey while
+the request searches (docs/pairing.md): nothing per mitra is written here."""
 
 from __future__ import annotations
 
@@ -113,19 +114,11 @@ def open_for_client(connection: Connection, client_id: UUID) -> RequestRow | Non
     )
 
 
-def record_offers(connection: Connection, request_id: UUID, mitra_ids: Sequence[str]) -> None:
-    """Who was offered the request: one multi-row INSERT whatever the number of mitras."""
-    connection.execute(
-        sa.text(
-            "INSERT INTO pairing_offers (request_id, mitra_id)"
-            " SELECT :request_id, unnest(string_to_array(:ids, ',')::uuid[])"
-            " ON CONFLICT DO NOTHING"
-        ),
-        {"request_id": request_id, "ids": ",".join(mitra_ids)},
-    )
+def set_offered_count(connection: Connection, request_id: UUID, offered: int) -> None:
+    """How many mitras were available when the request was blasted (`offered_to`)."""
     connection.execute(
         sa.text("UPDATE pairing_requests SET offered_count = :n WHERE id = :id"),
-        {"id": request_id, "n": len(mitra_ids)},
+        {"id": request_id, "n": offered},
     )
 
 
@@ -165,51 +158,23 @@ def mark_matched(
     )
 
 
-def open_offers_for_mitra(connection: Connection, mitra_id: UUID | str) -> list[OfferRow]:
-    """Requests offered to the mitra that are still searching, in their window, not declined."""
+def open_offers_among(connection: Connection, request_ids: Sequence[str]) -> list[OfferRow]:
+    """Display fields of the given requests that are still searching in their window."""
     rows = connection.execute(
         sa.text(
             """
             SELECT r.id AS request_id, c.display_name AS client_display_name,
                    r.created_at, r.expires_at
-              FROM pairing_offers o
-              JOIN pairing_requests r ON r.id = o.request_id
+              FROM pairing_requests r
               JOIN clients c ON c.id = r.client_id
-             WHERE o.mitra_id = :mitra_id AND o.declined_at IS NULL
+             WHERE r.id = ANY(string_to_array(:ids, ',')::uuid[])
                AND r.status = 'searching' AND r.expires_at > now()
              ORDER BY r.created_at
             """
         ),
-        {"mitra_id": mitra_id},
+        {"ids": ",".join(request_ids)},
     ).all()
     return [OfferRow(**row._mapping) for row in rows]
-
-
-def was_offered(connection: Connection, request_id: UUID | str, mitra_id: UUID | str) -> bool:
-    return (
-        connection.execute(
-            sa.text(
-                "SELECT 1 FROM pairing_offers WHERE request_id = :request_id"
-                " AND mitra_id = :mitra_id"
-            ),
-            {"request_id": request_id, "mitra_id": mitra_id},
-        ).one_or_none()
-        is not None
-    )
-
-
-def decline(connection: Connection, request_id: UUID | str, mitra_id: UUID | str) -> bool:
-    """Mark the offer declined (idempotent); False if it was never offered to the mitra."""
-    return (
-        connection.execute(
-            sa.text(
-                "UPDATE pairing_offers SET declined_at = COALESCE(declined_at, now())"
-                " WHERE request_id = :request_id AND mitra_id = :mitra_id RETURNING request_id"
-            ),
-            {"request_id": request_id, "mitra_id": mitra_id},
-        ).one_or_none()
-        is not None
-    )
 
 
 def overdue_ids(connection: Connection, limit: int = 500) -> list[UUID]:

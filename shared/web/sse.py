@@ -3,9 +3,11 @@
 One hub per process holds ONE Valkey pub/sub connection (a pattern subscription to
 `events:*`) and one background thread that hands each message to the local streams it
 concerns: `events:<audience>:<id>` to that recipient's streams, `events:broadcast` to the
-local streams of the members of the Valkey set the message names (one SMISMEMBER per
-broadcast per instance, whatever the number of recipients). A stream never holds a Valkey
-connection of its own (scale.md point 2).
+local streams the message's route selects — for an offer, the local mitras available now
+(one ZMSCORE per broadcast per instance over its own streams, whatever the number of
+mitras); for its close, the local recipients this hub reached with the offer or whose
+snapshot listed it (remembered here; one SMISMEMBER to skip those who declined). A stream
+never holds a Valkey connection of its own (scale.md point 2).
 
 A stream registers with the hub *before* its snapshot is read, so nothing published between
 the snapshot and the first live event is lost. When the hub's connection drops, messages
@@ -24,7 +26,7 @@ import os
 import queue
 import threading
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,6 +42,9 @@ logger = get_logger("halo.sse")
 
 QUEUE_SIZE = 256
 REPLAY_SIZE = 4096
+# Topics (open requests) whose reached recipients a hub remembers; the oldest are forgotten
+# first. Far above the requests open at once at the design target (2,000 clients).
+REACHED_SIZE = 20_000
 _RESYNC = object()  # "send a fresh snapshot": the hub lost messages while reconnecting
 _OVERFLOW = object()  # the reader is too slow; the stream ends and the app reconnects
 
@@ -86,6 +91,8 @@ class Hub:
         self._subscribed = threading.Event()
         # Recent per-recipient messages (id, channel, raw), for Last-Event-ID on reconnect.
         self._recent: deque[tuple[str, str, str]] = deque(maxlen=REPLAY_SIZE)
+        # topic (request id) → local recipient ids reached by it, for its closing event.
+        self._reached: OrderedDict[str, set[str]] = OrderedDict()
 
     # -- streams ----------------------------------------------------------------------------
 
@@ -112,6 +119,28 @@ class Hub:
     def stream_count(self) -> int:
         with self._lock:
             return sum(len(s) for s in self._streams.values())
+
+    def remember_reached(self, topic: str, recipient_ids: list[str]) -> None:
+        """Note that these local recipients were shown `topic` (an offer), so its closing
+        broadcast reaches them."""
+        if not recipient_ids:
+            return
+        with self._lock:
+            self._reached.setdefault(topic, set()).update(recipient_ids)
+            self._reached.move_to_end(topic)
+            while len(self._reached) > REACHED_SIZE:
+                self._reached.popitem(last=False)
+
+    def remember_snapshot(self, stream: Stream, raw: str) -> None:
+        """A mitra snapshot lists open offers; their closing events must reach this stream
+        like those of offers it received live."""
+        try:
+            offers = json.loads(raw).get("data", {}).get("offers") or ()
+            topics = [str(offer["request_id"]) for offer in offers]
+        except (ValueError, AttributeError, KeyError, TypeError):
+            return
+        for topic in topics:
+            self.remember_reached(topic, [stream.recipient_id])
 
     def missed_since(self, stream: Stream, last_event_id: str) -> list[str] | None:
         """This recipient's messages after `last_event_id`, if this instance still has it."""
@@ -176,24 +205,38 @@ class Hub:
         message = json.loads(raw)
         to = message.pop("to", {})
         prefix = f"events:{to.get('audience')}:"
+        reached: set[str] = set()
         with self._lock:
             local = {
                 ch[len(prefix) :]: list(streams)
                 for ch, streams in self._streams.items()
                 if ch.startswith(prefix)
             }
-        if not local:
-            return
+            if to.get("kind") == "reached":
+                reached = self._reached.pop(str(to.get("topic")), set())
         excluded = set(to.get("exclude", ()))
-        candidates = [recipient for recipient in local if recipient not in excluded]
+        if to.get("kind") == "reached":
+            candidates = [r for r in reached if r in local and r not in excluded]
+            if candidates and to.get("skip_key"):
+                skipped = valkey.client().smismember(to["skip_key"], candidates)
+                candidates = [r for r, skip in zip(candidates, skipped, strict=True) if not skip]
+        else:
+            candidates = [r for r in local if r not in excluded]
+            if candidates:
+                scores = valkey.client().zmscore(to["available_key"], candidates)
+                fresh_after = float(to["fresh_after_ms"])
+                candidates = [
+                    r
+                    for r, score in zip(candidates, scores, strict=True)
+                    if score is not None and float(score) >= fresh_after
+                ]
+                self.remember_reached(str(to.get("topic")), candidates)
         if not candidates:
             return
-        members = valkey.client().smismember(to["members_key"], candidates)
         payload = json.dumps(message)
-        for recipient, member in zip(candidates, members, strict=True):
-            if member:
-                for stream in local[recipient]:
-                    stream.offer(payload)
+        for recipient in candidates:
+            for stream in local[recipient]:
+                stream.offer(payload)
 
     def _to_all(self, item: Any) -> None:
         with self._lock:
@@ -247,6 +290,7 @@ def event_stream(
     except BaseException:
         the_hub.close(stream)
         raise
+    the_hub.remember_snapshot(stream, first)
     missed = the_hub.missed_since(stream, last_event_id) if last_event_id else None
 
     def generate() -> Iterator[str]:
@@ -264,7 +308,10 @@ def event_stream(
                     continue
                 if item is _OVERFLOW:
                     return
-                yield format_event(snapshot() if item is _RESYNC else item)
+                if item is _RESYNC:
+                    item = snapshot()
+                    the_hub.remember_snapshot(stream, item)
+                yield format_event(item)
         finally:
             the_hub.close(stream)
 

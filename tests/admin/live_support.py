@@ -17,8 +17,9 @@ import sqlalchemy as sa
 from httpx_sse import connect_sse
 
 from shared import valkey
-from shared.store.heartbeats import HEARTBEATS_KEY
+from shared.store.heartbeats import AVAILABLE_KEY, HEARTBEATS_KEY
 from shared.store.load import CAPACITY_KEY, LOAD_KEY
+from tests.support.presence import resync
 
 
 def go_online(api: httpx.Client, mitra: Any) -> None:
@@ -41,13 +42,16 @@ def only_these_online() -> Iterator[None]:
     live figures are exact whatever earlier tests left online."""
     client = valkey.client()
     saved = client.zrange(HEARTBEATS_KEY, 0, -1, withscores=True)
-    client.delete(HEARTBEATS_KEY)
+    available = client.zrange(AVAILABLE_KEY, 0, -1, withscores=True)
+    client.delete(HEARTBEATS_KEY, AVAILABLE_KEY)
     try:
         yield
     finally:
-        client.delete(HEARTBEATS_KEY)
+        client.delete(HEARTBEATS_KEY, AVAILABLE_KEY)
         if saved:
             client.zadd(HEARTBEATS_KEY, {member: score for member, score in saved})
+        if available:
+            client.zadd(AVAILABLE_KEY, {member: score for member, score in available})
 
 
 def place(mitra_id: str, *, beat_ms: int, capacity: int, load: int) -> None:
@@ -59,6 +63,7 @@ def place(mitra_id: str, *, beat_ms: int, capacity: int, load: int) -> None:
         client.hset(LOAD_KEY, mitra_id, load)
     else:
         client.hdel(LOAD_KEY, mitra_id)
+    resync(mitra_id)
 
 
 def insert_client(database: sa.Engine, name: str = "Klien Skrip") -> str:

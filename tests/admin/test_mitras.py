@@ -12,6 +12,7 @@ from shared.domain.presence import HEARTBEATS_KEY, uid_cache_key
 from shared.store.load import CAPACITY_KEY, LOAD_KEY
 from tests.admin.conftest import audit_rows
 from tests.conftest import random_phone
+from tests.support.presence import resync, set_beat
 
 
 def _mitra_count(database) -> int:
@@ -191,6 +192,7 @@ def test_list_shows_live_presence_and_load(admin_api, api, viewer, make_mitra):
     mitra = make_mitra("Mitra Hadir")
     _go_online(api, mitra)
     valkey.client().hset(LOAD_KEY, mitra.id, 1)
+    resync(mitra.id)
 
     found = admin_api.get(
         "/api/admin/mitras", params={"q": mitra.id, "online": "true"}, headers=viewer.headers
@@ -201,12 +203,13 @@ def test_list_shows_live_presence_and_load(admin_api, api, viewer, make_mitra):
     assert found[0]["load"] == 1
     assert found[0]["last_heartbeat_at"] is not None
     valkey.client().hdel(LOAD_KEY, mitra.id)
+    resync(mitra.id)
 
 
 def test_stale_heartbeat_shows_offline_before_the_sweeper_runs(admin_api, api, viewer, make_mitra):
     mitra = make_mitra("Mitra Senyap")
     _go_online(api, mitra)
-    valkey.client().zadd(HEARTBEATS_KEY, {mitra.id: 1_000})  # a beat from 1970
+    set_beat(mitra.id, 1_000)  # a beat from 1970
 
     [item] = admin_api.get(f"/api/admin/mitras?q={mitra.id}", headers=viewer.headers).json()[
         "items"

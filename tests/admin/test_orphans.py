@@ -16,6 +16,7 @@ from shared import valkey
 from shared.domain import settings
 from shared.store.heartbeats import HEARTBEATS_KEY
 from tests.admin.live_support import Stream, go_offline, go_online, load_of, only_these_online
+from tests.support.presence import resync
 from tests.support.sessions import start_session
 
 ALERTS = "events:admin:orphans"
@@ -94,6 +95,7 @@ def test_auto_offline_by_the_sweeper_orphans_sessions_too(
     session_id = start_session(client.id, mitra.id)
     lapsed = time.time() * 1000 - (settings.current().heartbeat_timeout_s + 5) * 1000
     valkey.client().zadd(HEARTBEATS_KEY, {mitra.id: lapsed}, xx=True)
+    resync(mitra.id)
 
     with orphan_policy("alert", 3600):
         assert stack.sweep_now() == 200

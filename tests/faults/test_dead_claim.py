@@ -13,8 +13,7 @@ import pytest
 
 from shared import valkey
 from shared.domain import pairing, settings
-from shared.domain.presence import HEARTBEATS_KEY
-from shared.store.load import CAPACITY_KEY, LOAD_KEY
+from shared.store.load import AVAILABLE_KEY, CAPACITY_KEY, HEARTBEATS_KEY, LOAD_KEY
 from tests.faults.conftest import active_sessions, requests_of
 from tests.pairing.conftest import make_overdue, now_ms
 
@@ -25,10 +24,11 @@ def _die_after_claim(request_id: str, mitra_id: str) -> None:
     code = valkey.script("claim")(
         keys=[
             pairing.request_key(request_id),
-            pairing.offered_key(request_id),
+            pairing.declined_key(request_id),
             HEARTBEATS_KEY,
             LOAD_KEY,
             CAPACITY_KEY,
+            AVAILABLE_KEY,
         ],
         args=[
             mitra_id,

@@ -1,5 +1,6 @@
 """Pairing test helpers: mitras put online the way presence does it (a fresh score in
-`presence:heartbeats`, capacity in `presence:capacity`), clients with credits, and event
+`presence:heartbeats`, capacity in `presence:capacity`, membership of `presence:available`
+recomputed by the real script), clients with credits, and event
 streams read in a background thread so a test can wait for events with a deadline."""
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from httpx_sse import connect_sse
 
 from shared import valkey
 from shared.domain.presence import HEARTBEATS_KEY
-from shared.store.load import CAPACITY_KEY, LOAD_KEY
+from shared.store.load import AVAILABLE_KEY, CAPACITY_KEY
+from tests.support.presence import drop, resync
 
 
 def now_ms() -> int:
@@ -31,14 +33,11 @@ def put_online(mitra_id: str, *, capacity: int | None = None, heartbeat_ms: int 
     client.zadd(HEARTBEATS_KEY, {mitra_id: heartbeat_ms or now_ms()})
     if capacity is not None:
         client.hset(CAPACITY_KEY, mitra_id, capacity)
+    resync(mitra_id)
 
 
 def take_offline(*mitra_ids: str) -> None:
-    if mitra_ids:
-        client = valkey.client()
-        client.zrem(HEARTBEATS_KEY, *mitra_ids)
-        client.hdel(LOAD_KEY, *mitra_ids)
-        client.hdel(CAPACITY_KEY, *mitra_ids)
+    drop(*mitra_ids)
 
 
 @pytest.fixture
@@ -62,13 +61,17 @@ def online_mitras(make_mitra):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def nobody_online():
-    """Every mitra offline for the test (presence:heartbeats emptied), restored afterwards."""
+    """Every mitra offline for the test (presence:heartbeats and presence:available
+    emptied), restored afterwards."""
     client = valkey.client()
     saved = client.zrange(HEARTBEATS_KEY, 0, -1, withscores=True)
-    client.delete(HEARTBEATS_KEY)
+    available = client.zrange(AVAILABLE_KEY, 0, -1, withscores=True)
+    client.delete(HEARTBEATS_KEY, AVAILABLE_KEY)
     yield
     if saved:
         client.zadd(HEARTBEATS_KEY, {member: score for member, score in saved})
+    if available:
+        client.zadd(AVAILABLE_KEY, {member: score for member, score in available})
 
 
 def give_credits(database: sa.Engine, client_id: str, sessions: int) -> None:
@@ -84,6 +87,7 @@ def give_credits(database: sa.Engine, client_id: str, sessions: int) -> None:
 
 def end_session(database: sa.Engine, session_id: str) -> None:
     """End a session the way the sessions function does, and give the mitra's unit back."""
+    from shared.domain import settings
     from shared.store.load import release
 
     with database.begin() as connection:
@@ -95,7 +99,7 @@ def end_session(database: sa.Engine, session_id: str) -> None:
             {"id": session_id},
         ).scalar_one_or_none()
     if mitra_id is not None:
-        release(mitra_id)
+        release(mitra_id, settings.current().max_customers_per_mitra)
 
 
 def make_overdue(database: sa.Engine, request_id: str) -> None:

@@ -10,9 +10,9 @@ import sqlalchemy as sa
 
 from shared import valkey
 from shared.domain import pairing
-from shared.domain.presence import HEARTBEATS_KEY
-from shared.store.load import LOAD_KEY, current
+from shared.store.load import AVAILABLE_KEY, HEARTBEATS_KEY, LOAD_KEY, current
 from tests.pairing.conftest import now_ms
+from tests.support.presence import drop
 
 
 def _accept(api, mitra, request_id):
@@ -86,20 +86,20 @@ def test_refusals_name_the_reason_and_change_nothing(
     late = make_mitra("Mitra Telat")
     client = client_with_credits()
     request_id = pairing_request(client).json()["id"]
-    valkey.client().zrem(HEARTBEATS_KEY, gone_offline.id)
+    drop(gone_offline.id)
     before = valkey.client().hgetall(pairing.request_key(request_id))
 
-    not_offered = _accept(api, late, request_id)
+    never_online = _accept(api, late, request_id)
     unknown = _accept(api, offered, uuid.uuid4())
     not_online = _accept(api, gone_offline, request_id)
-    decline_foreign = api.post(
-        f"/api/mitra/pairing-requests/{request_id}/decline", headers=late.headers
+    decline_unknown = api.post(
+        f"/api/mitra/pairing-requests/{uuid.uuid4()}/decline", headers=late.headers
     )
 
-    assert (not_offered.status_code, not_offered.json()["error"]["code"]) == (403, "not_offered")
+    assert (never_online.status_code, never_online.json()["error"]["code"]) == (409, "not_online")
     assert (unknown.status_code, unknown.json()["error"]["code"]) == (404, "not_found")
     assert (not_online.status_code, not_online.json()["error"]["code"]) == (409, "not_online")
-    assert decline_foreign.status_code == 403
+    assert decline_unknown.status_code == 404
     assert valkey.client().hgetall(pairing.request_key(request_id)) == before
     assert current(gone_offline.id) == 0
     assert _sessions_of(database, client.id) == 0
@@ -120,7 +120,8 @@ def test_declined_offer_disappears_and_cannot_be_accepted(
     assert declined.status_code == 204
     after = api.get("/api/mitra/pairing-requests", headers=mitra.headers).json()["items"]
     assert request_id not in {o["id"] for o in after}
-    assert _accept(api, mitra, request_id).status_code == 403
+    refused = _accept(api, mitra, request_id)
+    assert (refused.status_code, refused.json()["error"]["code"]) == (403, "not_offered")
     pairing.cancel_open_request(uuid.UUID(client.id))
 
 
@@ -174,10 +175,11 @@ def test_sweeper_step_undoes_a_claim_whose_process_died(
     code = valkey.script("claim")(
         keys=[
             pairing.request_key(request_id),
-            pairing.offered_key(request_id),
+            pairing.declined_key(request_id),
             HEARTBEATS_KEY,
             LOAD_KEY,
             "presence:capacity",
+            AVAILABLE_KEY,
         ],
         args=[mitra.id, long_ago, long_ago - 60_000, 3],
     )

@@ -18,6 +18,7 @@ from shared import valkey
 from shared.domain import pairing
 from shared.store.load import LOAD_KEY
 from tests.pairing.conftest import end_session, make_overdue
+from tests.support.presence import available_mismatches
 
 CLIENTS = int(os.environ.get("PAIRING_STRESS_CLIENTS", "20"))
 MITRAS = int(os.environ.get("PAIRING_STRESS_MITRAS", "10"))
@@ -74,6 +75,7 @@ def test_random_interleaving_keeps_every_invariant(
         for mitra, load in zip(mitras, loads, strict=True):
             assert per_mitra.get(mitra.id, 0) <= capacity[mitra.id]
             assert int(load or 0) == per_mitra.get(mitra.id, 0)
+        assert available_mismatches([m.id for m in mitras]) == []
 
         with database.connect() as connection:
             active = (

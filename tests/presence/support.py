@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from shared import valkey
 from shared.domain import presence, settings
 from shared.store.heartbeats import HEARTBEATS_KEY
+from tests.support.presence import resync
 
 
 def log_rows(database: sa.Engine, mitra_id: str) -> list[tuple[str, str]]:
@@ -32,6 +33,7 @@ def lapse(mitra_id: str, extra_s: float = 1.0) -> None:
     timeout_s = settings.current().heartbeat_timeout_s
     aged = presence.now_ms() - int((timeout_s + extra_s) * 1000)
     assert valkey.client().zadd(HEARTBEATS_KEY, {mitra_id: aged}, xx=True, ch=True) == 1
+    resync(mitra_id)
 
 
 def is_available(mitra_id: str) -> bool:

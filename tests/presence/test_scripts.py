@@ -18,17 +18,20 @@ CUTOFF = NOW - 60_000
 def key(stack):
     name = f"test:presence:{uuid.uuid4().hex}"
     yield name
-    valkey.client().delete(name)
+    valkey.client().delete(name, f"{name}:available", f"{name}:load", f"{name}:capacity")
 
 
 def _claim(key: str, limit: int, *only: str) -> list[str]:
-    flat = valkey.script("presence_claim_lapsed")(keys=[key], args=[CUTOFF, limit, *only])
+    flat = valkey.script("presence_claim_lapsed")(
+        keys=[key, f"{key}:available"], args=[CUTOFF, limit, *only]
+    )
     return flat[0::2]
 
 
 def _beat(uid_key: str, key: str, now: int, resolved: str = "", restore: bool = False):
     return valkey.script("presence_heartbeat")(
-        keys=[uid_key, key], args=[now, now - 60_000, resolved, 60, int(restore)]
+        keys=[uid_key, key, f"{key}:available", f"{key}:load", f"{key}:capacity"],
+        args=[now, now - 60_000, resolved, 60, int(restore), 1],
     )
 
 
@@ -104,7 +107,7 @@ def test_forget_unchanged_spares_members_refreshed_meanwhile(key):
     valkey.client().zadd(key, {"b": 25})  # refreshed after it was read as 20
 
     removed = valkey.script("presence_forget_unchanged")(
-        keys=[key], args=["a", "10.0", "b", "20.0", "c", "5"]
+        keys=[key, f"{key}:available"], args=["a", "10.0", "b", "20.0", "c", "5"]
     )
 
     assert removed == 1

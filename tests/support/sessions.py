@@ -9,6 +9,7 @@ from shared import db, valkey
 from shared.domain import entitlement
 from shared.store import clients, ledger, sessions
 from shared.store.load import LOAD_KEY
+from tests.support.presence import resync
 
 
 def start_session(client_id: str | UUID, mitra_id: str | UUID) -> UUID:
@@ -21,6 +22,7 @@ def start_session(client_id: str | UUID, mitra_id: str | UUID) -> UUID:
         )
         entitlement.consume_for_session(connection, row.client_id, row.id)
     valkey.client().hincrby(LOAD_KEY, str(mitra_id), 1)
+    resync(mitra_id)
     return row.id
 
 
