@@ -167,7 +167,7 @@ class Sampler(threading.Thread):
         metrics = self.world.metrics
         with metrics.lock:
             metrics.online = len(online)
-            metrics.busy = sum(1 for _, load in online if load > 0)
+            metrics.busy = sum(1 for m, load in online if load >= self.mitras[m])
             metrics.available = sum(1 for m, load in online if load < self.mitras[m])
             metrics.searching, metrics.active_sessions = int(searching), int(active)
             metrics.over_capacity_seen = max(metrics.over_capacity_seen, int(over))

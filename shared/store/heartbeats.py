@@ -60,9 +60,9 @@ def beat(
 ) -> Beat:
     """Refresh the caller's heartbeat in one round trip (shared/lua/presence_heartbeat.lua).
 
-        Without `resolved_mitra_id` the UID is resolved through the cache (`UNKNOWN_UID` on a
-        miss); with it, the resolution is cached and used. `restore` re-adds a mitra missing from
-        the set, for when PostgreSQL says it is online (and in `presence:available` when below
+    Without `resolved_mitra_id` the UID is resolved through the cache (`UNKNOWN_UID` on a
+    miss); with it, the resolution is cached and used. `restore` re-adds a mitra missing from
+    the set, for when PostgreSQL says it is online (and in `presence:available` when below
     `default_capacity` or its override)."""
     reply = valkey.script("presence_heartbeat")(
         keys=[uid_cache_key(firebase_uid), HEARTBEATS_KEY, AVAILABLE_KEY, LOAD_KEY, CAPACITY_KEY],
