@@ -23,13 +23,7 @@ class ClientProfileOut(ResponseModel):
 
     @classmethod
     def of(cls, row: ClientRow) -> ClientProfileOut:
-        return cls(
-            id=row.id,
-            display_name=row.display_name,
-            registered=row.registered,
-            sign_in_provider=row.sign_in_provider,
-            status=row.status,
-        )
+        return cls.model_validate(row)
 
 
 class MitraProfileOut(ResponseModel):

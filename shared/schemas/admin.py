@@ -83,14 +83,7 @@ class OperatorOut(ResponseModel):
 
     @classmethod
     def of(cls, row: OperatorRow) -> OperatorOut:
-        return cls(
-            id=row.id,
-            email=row.email,
-            role=row.role,
-            status=row.status,
-            last_login_at=row.last_login_at,
-            created_at=row.created_at,
-        )
+        return cls.model_validate(row)
 
 
 class LoginOut(ResponseModel):
@@ -216,17 +209,7 @@ class UserAdminOut(ResponseModel):
 
     @classmethod
     def of(cls, row: ClientRow) -> UserAdminOut:
-        return cls(
-            id=row.id,
-            display_name=row.display_name,
-            registered=row.registered,
-            sign_in_provider=row.sign_in_provider,
-            status=row.status,
-            phone=row.phone,
-            email=row.email,
-            created_at=row.created_at,
-            registered_at=row.registered_at,
-        )
+        return cls.model_validate(row)
 
 
 class UserDetailOut(UserAdminOut):
@@ -304,17 +287,7 @@ class PackageOut(ResponseModel):
 
     @classmethod
     def of(cls, row: PackageRow) -> PackageOut:
-        return cls(
-            id=row.id,
-            name=row.name,
-            sessions=row.sessions,
-            price=row.price,
-            currency=row.currency,
-            active=row.active,
-            sort_order=row.sort_order,
-            created_at=row.created_at,
-            updated_at=row.updated_at,
-        )
+        return cls.model_validate(row)
 
 
 class PackageCreateIn(RequestModel):
