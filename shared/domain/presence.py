@@ -38,7 +38,6 @@ __all__ = [
     "go_online",
     "heartbeat",
     "now_ms",
-    "online_count",
     "reconcile",
     "set_status",
     "uid_cache_key",
@@ -145,11 +144,6 @@ def forget_mitra_identity(firebase_uid: str | None) -> None:
     so the next request re-reads PostgreSQL and sees the change at once."""
     if firebase_uid:
         heartbeats.forget_uid(firebase_uid)
-
-
-def online_count(now: int | None = None) -> int:
-    """Mitras online right now (fresh heartbeat), for the dashboard."""
-    return heartbeats.count_fresh(fresh_cutoff_ms(settings.current(), now or now_ms()))
 
 
 # -- the hot path ----------------------------------------------------------------------------

@@ -29,10 +29,6 @@ class FirebaseUser:
     phone_number: str | None
     email: str | None
 
-    @property
-    def is_anonymous(self) -> bool:
-        return self.sign_in_provider == "anonymous"
-
 
 def _firebase_app() -> Any:
     global _app

@@ -87,10 +87,6 @@ def last_beat_ms(mitra_id: str) -> float | None:
     return float(score) if score is not None else None
 
 
-def count_fresh(cutoff_ms: int) -> int:
-    return int(valkey.client().zcount(HEARTBEATS_KEY, cutoff_ms, "+inf"))
-
-
 def enter(
     mitra_id: str,
     firebase_uid: str | None,

@@ -116,10 +116,6 @@ class Hub:
                 if not streams:
                     del self._streams[stream.channel]
 
-    def stream_count(self) -> int:
-        with self._lock:
-            return sum(len(s) for s in self._streams.values())
-
     def remember_reached(self, topic: str, recipient_ids: list[str]) -> None:
         """Note that these local recipients were shown `topic` (an offer), so its closing
         broadcast reaches them."""
