@@ -6,8 +6,9 @@ from __future__ import annotations
 from flask import Response
 
 from shared import events
-from shared.domain import pairing
-from shared.identity.policies import CLIENT, MITRA, ClientCaller, MitraCaller
+from shared.domain import pairing, presence
+from shared.identity.firebase import FirebaseUser
+from shared.identity.policies import CLIENT, MITRA, MITRA_TOKEN, ClientCaller, MitraCaller
 from shared.schemas.pairing import (
     AcceptedOut,
     CancelledOut,
@@ -77,7 +78,7 @@ def open_offers(call: Call[None]) -> OffersOut:
 
 @api.post(
     "/api/mitra/pairing-requests/<uuid:request_id>/accept",
-    auth=MITRA,
+    auth=MITRA_TOKEN,
     response=AcceptedOut,
     errors=(
         "already_taken",
@@ -91,8 +92,10 @@ def open_offers(call: Call[None]) -> OffersOut:
 )
 def accept(call: Call[None]) -> AcceptedOut:
     """Take the request: the first mitra wins and the session starts."""
-    caller: MitraCaller = call.caller
-    match = pairing.accept(caller.mitra, call.params["request_id"])
+    user: FirebaseUser = call.caller
+    # Resolved through Valkey, not PostgreSQL: every offered mitra may accept at once.
+    mitra_id = presence.resolve_mitra_id(user.uid)
+    match = pairing.accept(mitra_id, call.params["request_id"])
     return AcceptedOut(session_id=match.session.id, client=VisibleClientOut(**match.client))
 
 

@@ -39,6 +39,7 @@ __all__ = [
     "heartbeat",
     "now_ms",
     "reconcile",
+    "resolve_mitra_id",
     "set_status",
     "uid_cache_key",
     "view",
@@ -173,6 +174,18 @@ def heartbeat(firebase_uid: str) -> None:
         )
     if outcome is not Beat.OK:
         raise NotOnline()
+
+
+def resolve_mitra_id(firebase_uid: str) -> UUID:
+    """The active mitra behind a Firebase UID, through the UID cache the heartbeat keeps:
+    one Valkey GET, PostgreSQL only on a miss (then cached). Suspension deletes the cache
+    entry, so a suspended mitra is refused here at once (403 suspended)."""
+    cached = heartbeats.cached_mitra_id(firebase_uid)
+    if cached is not None:
+        return UUID(cached)
+    mitra = _active_mitra(firebase_uid)
+    heartbeats.cache_mitra_id(firebase_uid, str(mitra.id))
+    return mitra.id
 
 
 def _active_mitra(firebase_uid: str) -> MitraRow:
