@@ -178,14 +178,16 @@ def heartbeat(firebase_uid: str) -> None:
 
 def resolve_mitra_id(firebase_uid: str) -> UUID:
     """The active mitra behind a Firebase UID, through the UID cache the heartbeat keeps:
-    one Valkey GET, PostgreSQL only on a miss (then cached). Suspension deletes the cache
-    entry, so a suspended mitra is refused here at once (403 suspended)."""
+    one Valkey GET, PostgreSQL only on a miss. Suspension deletes the cache entry, so a
+    suspended mitra is refused here at once (403 suspended).
+
+    Only the heartbeat fills the cache: a miss there is how it learns that Valkey lost its
+    data and presence must be restored from PostgreSQL, so a miss here must stay a miss.
+    An online mitra heartbeats every interval, so its entry is normally there."""
     cached = heartbeats.cached_mitra_id(firebase_uid)
     if cached is not None:
         return UUID(cached)
-    mitra = _active_mitra(firebase_uid)
-    heartbeats.cache_mitra_id(firebase_uid, str(mitra.id))
-    return mitra.id
+    return _active_mitra(firebase_uid).id
 
 
 def _active_mitra(firebase_uid: str) -> MitraRow:

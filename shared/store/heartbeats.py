@@ -83,10 +83,6 @@ def cached_mitra_id(firebase_uid: str) -> str | None:
     return str(value) if value is not None else None
 
 
-def cache_mitra_id(firebase_uid: str, mitra_id: str) -> None:
-    valkey.client().set(uid_cache_key(firebase_uid), mitra_id, ex=UID_CACHE_TTL_S)
-
-
 def forget_uid(firebase_uid: str) -> None:
     valkey.client().delete(uid_cache_key(firebase_uid))
 
