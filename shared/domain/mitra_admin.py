@@ -8,7 +8,6 @@ the mitra goes offline (log reason `suspended`), which also takes them out of ev
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -55,7 +54,7 @@ def _with_presence(rows: list[MitraRow]) -> list[MitraView]:
     pipeline.zmscore(presence.HEARTBEATS_KEY, ids)
     pipeline.hmget(LOAD_KEY, ids)
     scores, loads = pipeline.execute()
-    fresh_after_ms = time.time() * 1000 - current.heartbeat_timeout_s * 1000
+    fresh_after_ms = presence.fresh_cutoff_ms(current, presence.now_ms())
     views = []
     for row, score, load in zip(rows, scores, loads, strict=True):
         views.append(

@@ -26,7 +26,6 @@ Valkey arbitrates the race and PostgreSQL records the outcome:
 from __future__ import annotations
 
 import dataclasses
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -36,7 +35,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from shared import db, domain_events, errors, events, valkey
-from shared.domain import entitlement, settings
+from shared.domain import entitlement, presence, settings
 from shared.domain import sessions as session_rules
 from shared.log import get_logger, log_event
 from shared.store import clients, mitras, sessions
@@ -79,10 +78,6 @@ def declined_key(request_id: UUID | str) -> str:
 
 def _ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
-
-
-def _now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 # -- what each side may see of the other (operator settings) --------------------------------
@@ -154,8 +149,8 @@ def offer(
     a reroute's re-blast skips the mitra the session moves away from). The request as it
     stands afterwards: closed `no_bestie` when nobody could be offered it."""
     try:
-        now_ms = _now_ms()
-        fresh_after_ms = now_ms - current.heartbeat_timeout_s * 1000
+        now_ms = presence.now_ms()
+        fresh_after_ms = presence.fresh_cutoff_ms(current, now_ms)
         offered = int(
             valkey.script("blast")(
                 keys=[AVAILABLE_KEY, request_key(row.id), SEARCHING_KEY],
@@ -270,13 +265,13 @@ def open_offers(mitra_id: UUID) -> list[OfferRow]:
     it, not excluding it — none while the mitra is not available (offline or full). One
     Valkey script over the open requests, then one SQL read of their display fields."""
     current = settings.current()
-    now_ms = _now_ms()
+    now_ms = presence.now_ms()
     ids = valkey.script("pairing_open_offers")(
         keys=[SEARCHING_KEY, AVAILABLE_KEY],
         args=[
             str(mitra_id),
             now_ms,
-            now_ms - current.heartbeat_timeout_s * 1000,
+            presence.fresh_cutoff_ms(current, now_ms),
             REQUEST_KEY_PREFIX,
         ],
     )
@@ -293,7 +288,7 @@ def accept(mitra_id: UUID, request_id: UUID) -> Match:
 
     Losers cost one Valkey round trip and no SQL: only the winner touches PostgreSQL."""
     current = settings.current()
-    now_ms = _now_ms()
+    now_ms = presence.now_ms()
     code = valkey.script("claim")(
         keys=[
             request_key(request_id),
@@ -306,7 +301,7 @@ def accept(mitra_id: UUID, request_id: UUID) -> Match:
         args=[
             str(mitra_id),
             now_ms,
-            now_ms - current.heartbeat_timeout_s * 1000,
+            presence.fresh_cutoff_ms(current, now_ms),
             current.max_customers_per_mitra,
         ],
     )
@@ -448,7 +443,7 @@ def _unclaim(request_id: UUID | str, mitra_id: str) -> str:
             ],
             args=[
                 mitra_id,
-                _now_ms(),
+                presence.now_ms(),
                 settings.current().max_customers_per_mitra,
                 str(request_id),
             ],
@@ -476,7 +471,8 @@ def _close(request_id: UUID, wanted: str, *, force: bool = False) -> str:
     afterwards. Announces the close once, guarded by PostgreSQL. `force` expires a request
     whose live state is gone even before its window ends (its search cannot continue)."""
     status, _changed = valkey.script("close_request")(
-        keys=[request_key(request_id), SEARCHING_KEY], args=[wanted, _now_ms(), str(request_id)]
+        keys=[request_key(request_id), SEARCHING_KEY],
+        args=[wanted, presence.now_ms(), str(request_id)],
     )
     if status == "unknown":
         status = _close_without_live_state(request_id, wanted, force=force)
@@ -529,7 +525,7 @@ def _undo_stuck_claims() -> int:
     pipe = valkey.client().pipeline(transaction=False)
     for request_id in searching:
         pipe.hmget(request_key(request_id), "status", "mitra_id", "claimed_at")
-    cutoff = _now_ms() - STUCK_CLAIM_S * 1000
+    cutoff = presence.now_ms() - STUCK_CLAIM_S * 1000
     repaired = 0
     for request_id, (status, mitra_id, claimed_at) in zip(searching, pipe.execute(), strict=True):
         if status == "claimed" and mitra_id and claimed_at and int(claimed_at) < cutoff:
