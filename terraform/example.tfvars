@@ -7,17 +7,24 @@ project_id = "halo-bestie-prod"
 region     = "asia-southeast2" # Jakarta
 domains    = ["api.halobestie.id"]
 
-# Operators' identities allowed to invoke the admin function through the internal load
-# balancer (Cloud Run checks IAM in addition to internal ingress). Never allUsers.
-internal_invoker_members = ["group:halo-operators@halobestie.id"]
+# Admin function: "iap" (Google sign-in through IAP, then the operator token; needs an
+# organisation-owned project) or "network" (VPC/VPN + operator token only).
+admin_access      = "iap"
+admin_iap_members = ["group:halo-operators@halobestie.id"]
 
-# Internal load balancer of the admin function: HTTPS with a regional certificate issued by
-# your internal CA (create it with gcloud compute ssl-certificates create --region), or
-# leave empty for HTTP on port 80 inside the VPC.
+# Internal load balancer of the admin function: HTTPS only, under this private DNS name
+# (Cloud DNS private zone halo.internal, certificate from a private CA).
 admin_lb = {
-  ssl_certificates    = []
+  hostname            = "admin.halo.internal"
   allow_global_access = false
 }
+
+# Browser origins allowed by CORS (exact origins, never "*").
+cors_admin_origins  = ["https://control.halo.internal"]
+cors_public_origins = []
+
+# Who is told when an alert fires (at least one address).
+alert_emails = ["oncall@halobestie.id"]
 
 # Cloud Armor per-IP limit on the public API.
 rate_limit = {

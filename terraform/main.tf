@@ -17,15 +17,18 @@ locals {
   apis = [
     "artifactregistry.googleapis.com",
     "cloudbuild.googleapis.com",
-    "cloudfunctions.googleapis.com",
+    "certificatemanager.googleapis.com",
     "cloudscheduler.googleapis.com",
     "compute.googleapis.com",
-    "eventarc.googleapis.com",
+    "dns.googleapis.com",
     "iam.googleapis.com",
     "iamcredentials.googleapis.com",
+    "iap.googleapis.com",
     "logging.googleapis.com",
     "memorystore.googleapis.com",
+    "monitoring.googleapis.com",
     "networkconnectivity.googleapis.com",
+    "privateca.googleapis.com",
     "pubsub.googleapis.com",
     "run.googleapis.com",
     "secretmanager.googleapis.com",
@@ -35,7 +38,8 @@ locals {
   ]
 
   # Plain environment of every function (the function module adds DB_IAM_USER,
-  # DB_POOL_SIZE, DB_POOL_OVERFLOW, THREADS and WORKERS; secrets come from Secret Manager).
+  # DB_POOL_SIZE, DB_POOL_OVERFLOW, THREADS and WORKERS; secrets come from Secret Manager;
+  # local.function_env adds the CORS lists per audience).
   common_env = merge(
     {
       ENVIRONMENT          = "production"
@@ -53,7 +57,58 @@ locals {
     },
   )
 
-  # Taken through the grants so that no function build starts before its identity may build.
+  # CORS allow-lists per audience. Every function gets both variables, the list of its own
+  # audience and an explicit empty list for the other, so no unset variable ever falls back to
+  # a development default: the admin function answers only the control center's origins,
+  # the public functions only the web builds' origins.
+  cors_env = {
+    public = {
+      CORS_PUBLIC_ORIGINS = join(",", var.cors_public_origins)
+      CORS_ADMIN_ORIGINS  = ""
+    }
+    internal = {
+      CORS_PUBLIC_ORIGINS = ""
+      CORS_ADMIN_ORIGINS  = join(",", var.cors_admin_origins)
+    }
+  }
+
+  # Who gets past Cloud Run's own gate (see modules/function): public functions through the
+  # load balancer with the invoker check off, internal HTTP functions as var.admin_access
+  # says, event-triggered ones only through their push subscription's identity.
+  function_access = {
+    for name, fn in module.catalogue.functions : name => (
+      fn.ingress == "public" ? "load_balancer" : (fn.http ? var.admin_access : "push")
+    )
+  }
+
+  # Delivery of event-triggered functions: scheduled ticks (a missed tick is covered by the
+  # next one, so stale ticks are dropped after Pub/Sub's 10-minute minimum retention) and
+  # domain events (retried with backoff, then dead-lettered).
+  push_triggers = merge(
+    {
+      for name, t in module.catalogue.event_functions : name => {
+        topic_id          = module.messaging.scheduled_topic_ids[name]
+        dead_letter_after = null
+        message_retention = "600s"
+        minimum_backoff   = "10s"
+        maximum_backoff   = "60s"
+      }
+    },
+    {
+      for name, t in module.catalogue.domain_event_functions : name => {
+        topic_id          = module.messaging.events_topic_id
+        dead_letter_after = t.dead_letter_after
+        message_retention = var.domain_event_retention
+        minimum_backoff   = "10s"
+        maximum_backoff   = "600s"
+      }
+    },
+  )
+
+  project_number           = data.google_project.this.number
+  pubsub_service_agent     = "service-${local.project_number}@gcp-sa-pubsub.iam.gserviceaccount.com"
+  iap_service_agent        = "service-${local.project_number}@gcp-sa-iap.iam.gserviceaccount.com"
+  image_repository         = "${var.region}-docker.pkg.dev/${var.project_id}/${google_artifact_registry_repository.images.repository_id}"
   build_service_account_id = "projects/${var.project_id}/serviceAccounts/${trimprefix(google_storage_bucket_iam_member.build_reads_sources.member, "serviceAccount:")}"
 }
 
@@ -198,7 +253,9 @@ resource "google_service_account" "build" {
 }
 
 resource "google_project_iam_member" "build" {
-  for_each = toset(["roles/run.builder"]) # builds Cloud Run functions: reads sources, writes images and build logs
+  # run.builder: what Cloud Run's own source builds get; logWriter: the build's logs
+  # (CLOUD_LOGGING_ONLY, no logs bucket).
+  for_each = toset(["roles/run.builder", "roles/logging.logWriter"])
 
   project = local.project_id
   role    = each.value
@@ -210,7 +267,49 @@ resource "google_storage_bucket_iam_member" "build_reads_sources" {
   role   = "roles/storage.objectViewer"
   member = google_service_account.build.member
 
-  depends_on = [google_project_iam_member.build]
+  depends_on = [
+    google_project_iam_member.build,
+    google_artifact_registry_repository_iam_member.build_writes_images,
+  ]
+}
+
+# Function images, tagged with their source hash; old ones are cleaned up.
+resource "google_artifact_registry_repository" "images" {
+  # checkov:skip=CKV_GCP_84:Google-managed encryption; the images hold only code that is also in git, no data.
+  project       = local.project_id
+  location      = var.region
+  repository_id = "${var.name_prefix}-functions"
+  description   = "Images of the Cloud Run functions, built from source by Cloud Build (tag = source hash)."
+  format        = "DOCKER"
+  labels        = local.labels
+
+  docker_config {
+    immutable_tags = true
+  }
+
+  cleanup_policies {
+    id     = "keep-recent"
+    action = "KEEP"
+    most_recent_versions {
+      keep_count = var.images_kept_per_function
+    }
+  }
+
+  cleanup_policies {
+    id     = "delete-old"
+    action = "DELETE"
+    condition {
+      older_than = "2592000s"
+    }
+  }
+}
+
+resource "google_artifact_registry_repository_iam_member" "build_writes_images" {
+  project    = local.project_id
+  location   = var.region
+  repository = google_artifact_registry_repository.images.name
+  role       = "roles/artifactregistry.writer"
+  member     = google_service_account.build.member
 }
 
 # ---------------------------------------------------------------------------------------
@@ -228,23 +327,25 @@ module "function" {
   entry_point = each.value.entry_point
   runtime     = each.value.runtime
   ingress     = each.value.ingress
+  access      = local.function_access[each.key]
   sizing      = each.value.sizing
   db_pool     = each.value.db_pool
 
-  event_trigger = each.value.event_trigger == null ? null : {
-    pubsub_topic_id = module.messaging.scheduled_topic_ids[each.key]
-  }
-  pubsub_service_agent_email = "service-${data.google_project.this.number}@gcp-sa-pubsub.iam.gserviceaccount.com"
+  push_trigger               = lookup(local.push_triggers, each.key, null)
+  pubsub_service_agent_email = local.pubsub_service_agent
+  iap_service_agent_email    = local.iap_service_agent
+  iap_members                = var.admin_iap_members
 
   repo_root                = local.repo_root
   build_dir                = local.build_dir
   source_bucket            = google_storage_bucket.sources.name
+  image_repository         = local.image_repository
   build_service_account_id = local.build_service_account_id
 
   network    = module.network.network_name
   subnetwork = module.network.functions_subnet_name
 
-  environment     = local.common_env
+  environment     = merge(local.common_env, local.cors_env[each.value.ingress])
   secret_env      = { for env in each.value.secrets : env => module.secrets.env_secrets[env] }
   events_topic_id = module.messaging.events_topic_id
   project_roles   = each.value.project_roles
@@ -272,54 +373,57 @@ module "public_lb" {
   log_sample_rate = var.lb_log_sample_rate
 }
 
-# Public functions answer anyone who reaches them: their ingress (internal + load balancer)
-# keeps the run.app URL off the internet, Cloud Armor rate-limits the load balancer, and the
-# application checks Firebase tokens (or Xendit's callback token) on every route. Mobile
-# apps carry Firebase tokens, not Google IAM tokens, so IAM cannot be the gate here.
-resource "google_cloud_run_v2_service_iam_member" "public_invoker" {
-  for_each = module.catalogue.public_routes
-
-  project  = local.project_id
-  location = var.region
-  name     = module.function[each.key].service_name
-  role     = "roles/run.invoker"
-  member   = "allUsers"
-}
+# No allUsers binding anywhere: public functions have Cloud Run's invoker check disabled
+# (invoker_iam_disabled), which Google recommends over allUsers and which an organisation
+# policy restricting IAM members (iam.allowedPolicyMemberDomains) does not refuse. They stay
+# off the internet except through the load balancer: ingress INTERNAL_LOAD_BALANCER and no
+# run.app URL (default_uri_disabled). Cloud Armor rate-limits the load balancer, and the
+# application checks Firebase tokens (or Xendit's callback token) on every route.
 
 # ---------------------------------------------------------------------------------------
-# Admin path: regional internal load balancer → internal HTTP functions (admin)
+# Admin path: regional internal load balancer, HTTPS only, under a private DNS name
 # ---------------------------------------------------------------------------------------
 
 module "internal_lb" {
   source = "./modules/internal-lb"
 
-  project_id    = local.project_id
-  region        = var.region
-  name          = "${var.name_prefix}-admin"
-  network_id    = module.network.network_id
-  subnetwork_id = module.network.internal_lb_subnet_id
+  project_id     = local.project_id
+  project_number = local.project_number
+  region         = var.region
+  name           = "${var.name_prefix}-admin"
+  network_id     = module.network.network_id
+  subnetwork_id  = module.network.internal_lb_subnet_id
   backends = {
     for name, paths in module.catalogue.internal_routes : name => {
       service = module.function[name].service_name
       paths   = paths
     }
   }
-  ssl_certificates    = var.admin_lb.ssl_certificates
-  allow_global_access = var.admin_lb.allow_global_access
-  log_sample_rate     = 1
+  hostname                  = var.admin_lb.hostname
+  allow_global_access       = var.admin_lb.allow_global_access
+  enable_inbound_dns_policy = var.admin_lb.enable_inbound_dns_policy
+  deletion_protection       = var.enable_deletion_protection
+  labels                    = local.labels
+  log_sample_rate           = 1
 }
 
-# Internal HTTP functions are invokable only by the principals named in
-# var.internal_invoker_members (validated: never allUsers / allAuthenticatedUsers).
-resource "google_cloud_run_v2_service_iam_member" "internal_invoker" {
-  for_each = {
-    for pair in setproduct(keys(module.catalogue.internal_routes), var.internal_invoker_members) :
-    "${pair[0]} ${pair[1]}" => { function = pair[0], member = pair[1] }
-  }
+# ---------------------------------------------------------------------------------------
+# On-call: log-based metrics, alert policies, uptime check, operations dashboard
+# ---------------------------------------------------------------------------------------
 
-  project  = local.project_id
-  location = var.region
-  name     = module.function[each.value.function].service_name
-  role     = "roles/run.invoker"
-  member   = each.value.member
+module "monitoring" {
+  source = "./modules/monitoring"
+
+  project_id     = local.project_id
+  name_prefix    = var.name_prefix
+  alert_emails   = var.alert_emails
+  http_functions = [for name, fn in module.catalogue.functions : module.function[name].service_name if fn.http]
+  public_url_map = module.public_lb.url_map_name
+  dead_letter_subscriptions = [
+    for name, fn in module.function : fn.push_subscription if fn.dead_letter_topic != null
+  ]
+  cloud_sql_database_id = "${var.project_id}:${module.database.instance_name}"
+  db_max_connections    = var.db_max_connections
+  uptime_host           = var.domains[0]
+  thresholds            = var.alert_thresholds
 }

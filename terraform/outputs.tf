@@ -16,18 +16,33 @@ output "public_routes" {
 }
 
 output "admin_internal_url" {
-  description = "Base URL of the admin function through the internal load balancer; reachable only from the VPC and networks connected to it (VPN)."
+  description = "Base URL of the admin function: https://<admin_lb.hostname> through the internal load balancer (HTTPS only); reachable only from the VPC and networks connected to it (VPN)."
   value       = module.internal_lb.url
 }
 
 output "admin_internal_ip" {
-  description = "Internal address of the admin load balancer, for a private DNS record."
+  description = "Internal address of the admin load balancer (the private zone's A record points here)."
   value       = module.internal_lb.ip_address
 }
 
+output "admin_ca_certificate" {
+  description = "PEM of the private root CA behind the admin certificate: install it as trusted on operators' machines."
+  value       = module.internal_lb.ca_certificate
+}
+
 output "function_uris" {
-  description = "run.app URL of every function. Not reachable from the internet: public functions accept only the load balancer and internal traffic, internal ones only internal traffic."
+  description = "run.app URL of every function that still has one: only the event-triggered functions (Pub/Sub push; internal ingress, invoker check on). HTTP functions have default_uri_disabled and are reached only through the load balancers (null here)."
   value       = { for name, fn in module.function : name => fn.uri }
+}
+
+output "function_images" {
+  description = "Container image (tag = source hash) each function runs."
+  value       = { for name, fn in module.function : name => fn.image }
+}
+
+output "dead_letter_subscriptions" {
+  description = "Function → pull subscription holding its dead-lettered events (inspect with gcloud pubsub subscriptions pull)."
+  value       = { for name, fn in module.function : name => fn.dead_letter_subscription if fn.dead_letter_subscription != null }
 }
 
 output "function_service_accounts" {
@@ -78,4 +93,14 @@ output "function_source_bucket" {
 output "db_connection_budget" {
   description = "Worst-case Cloud SQL connections per function, their sum, the reserve and max_connections (the plan fails if they do not fit)."
   value       = module.catalogue.db_connection_budget
+}
+
+output "alert_policies" {
+  description = "Alert policies (key → display name with threshold); each notifies alert_emails and carries a runbook line."
+  value       = module.monitoring.alert_policies
+}
+
+output "operations_dashboard" {
+  description = "Id of the operations dashboard (Cloud Monitoring → Dashboards)."
+  value       = module.monitoring.dashboard_id
 }

@@ -83,28 +83,76 @@ variable "lb_log_sample_rate" {
 # Admin (internal) path
 # ---------------------------------------------------------------------------------------
 
-variable "admin_lb" {
-  description = "Internal load balancer of the admin function: ssl_certificates (regional certificate self links; empty = plain HTTP on port 80 inside the VPC) and allow_global_access (clients from other regions of the VPC, e.g. a VPN gateway elsewhere)."
-  type = object({
-    ssl_certificates    = optional(list(string), [])
-    allow_global_access = optional(bool, false)
-  })
-  default = {}
+variable "admin_access" {
+  description = "How operators get past Cloud Run to the admin function (internal ingress either way). \"iap\": IAP on the service — operators sign in with their Google identity (admin_iap_members), then the operator token decides their roles; needs a project inside an organisation. \"network\": invoker check off, reachable only from the VPC/VPN through the internal load balancer, the operator token is the only credential. Default iap (see README: why)."
+  type        = string
+  default     = "iap"
+
+  validation {
+    condition     = contains(["iap", "network"], var.admin_access)
+    error_message = "admin_access must be \"iap\" or \"network\"."
+  }
 }
 
-variable "internal_invoker_members" {
-  description = "IAM principals allowed to invoke the internal HTTP functions (admin), e.g. [\"group:halo-operators@example.com\"]. Cloud Run checks this IAM permission in addition to internal ingress: callers send a Google ID token in X-Serverless-Authorization. allUsers and allAuthenticatedUsers are refused."
+variable "admin_iap_members" {
+  description = "With admin_access = \"iap\": Google identities allowed through IAP to the admin function, e.g. [\"group:halo-operators@halobestie.id\"]. Passing IAP grants no role: the operator token still decides. allUsers and allAuthenticatedUsers are refused."
   type        = list(string)
   default     = []
 
   validation {
-    condition     = alltrue([for m in var.internal_invoker_members : !contains(["allusers", "allauthenticatedusers"], lower(m))])
-    error_message = "The admin function must never be invokable by allUsers or allAuthenticatedUsers."
+    condition     = alltrue([for m in var.admin_iap_members : !contains(["allusers", "allauthenticatedusers"], lower(m))])
+    error_message = "The admin function must never be reachable by allUsers or allAuthenticatedUsers."
   }
 
   validation {
-    condition     = alltrue([for m in var.internal_invoker_members : can(regex("^(user|group|serviceAccount|domain|principal|principalSet):.+$", m))])
-    error_message = "Each member must be an IAM principal such as group:ops@example.com or serviceAccount:x@p.iam.gserviceaccount.com."
+    condition     = alltrue([for m in var.admin_iap_members : can(regex("^(user|group|serviceAccount|domain|principal|principalSet):.+$", m))])
+    error_message = "Each member must be an IAM principal such as group:ops@example.com."
+  }
+
+  validation {
+    condition     = var.admin_access != "iap" || length(var.admin_iap_members) > 0
+    error_message = "admin_access = \"iap\" needs at least one member in admin_iap_members, or nobody can reach the admin function."
+  }
+}
+
+variable "admin_lb" {
+  description = "Internal load balancer of the admin function: hostname (private DNS name served over HTTPS with a private-CA certificate; its parent becomes a Cloud DNS private zone), allow_global_access (clients from other regions of the VPC, e.g. a VPN gateway elsewhere), enable_inbound_dns_policy (DNS forwarding entry points for the VPN's resolvers)."
+  type = object({
+    hostname                  = optional(string, "admin.halo.internal")
+    allow_global_access       = optional(bool, false)
+    enable_inbound_dns_policy = optional(bool, true)
+  })
+  default = {}
+}
+
+# ---------------------------------------------------------------------------------------
+# Browser origins (CORS)
+# ---------------------------------------------------------------------------------------
+
+variable "cors_admin_origins" {
+  description = "Origins of the control center allowed to call the admin API from a browser (CORS_ADMIN_ORIGINS), e.g. [\"https://control.halo.internal\"]. Exact origins only: never \"*\"."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for o in var.cors_admin_origins : !strcontains(o, "*")])
+    error_message = "cors_admin_origins must not contain \"*\": the admin API only answers named origins."
+  }
+
+  validation {
+    condition     = alltrue([for o in var.cors_admin_origins : can(regex("^https?://[a-z0-9.-]+(:[0-9]{1,5})?$", o)) && !strcontains(o, ",")])
+    error_message = "Each admin origin must be scheme://host[:port] in lowercase, without a path or trailing slash."
+  }
+}
+
+variable "cors_public_origins" {
+  description = "Origins of web builds of the apps allowed to call the public API from a browser (CORS_PUBLIC_ORIGINS). Empty by default: the mobile apps need no CORS."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for o in var.cors_public_origins : can(regex("^https?://[a-z0-9.-]+(:[0-9]{1,5})?$", o)) && !strcontains(o, ",")])
+    error_message = "Each public origin must be scheme://host[:port] in lowercase, without a path, trailing slash or \"*\"."
   }
 }
 
@@ -174,8 +222,19 @@ variable "db_reserved_connections" {
   }
 }
 
+variable "images_kept_per_function" {
+  description = "Most recent function images kept in Artifact Registry (rollback candidates); older ones are deleted after 30 days."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.images_kept_per_function >= 1
+    error_message = "Keep at least one image."
+  }
+}
+
 variable "enable_deletion_protection" {
-  description = "Deletion protection on Cloud SQL and Valkey (Terraform and API level). Turn off only to tear an environment down on purpose."
+  description = "Deletion protection on Cloud SQL, Valkey and the admin entry point's private root CA (Terraform and API level). Turn off only to tear an environment down on purpose."
   type        = bool
   default     = true
 }
@@ -204,6 +263,17 @@ variable "events_topic_name" {
   description = "Pub/Sub topic for domain events (the functions' EVENTS_TOPIC)."
   type        = string
   default     = "halo-domain-events"
+}
+
+variable "domain_event_retention" {
+  description = "How long an undelivered domain event waits in a function's push subscription (e.g. the notifier's) before Pub/Sub drops it; a push about a match is worthless hours later. Between 600s and 604800s."
+  type        = string
+  default     = "3600s"
+
+  validation {
+    condition     = can(regex("^[0-9]+s$", var.domain_event_retention)) && try(tonumber(trimsuffix(var.domain_event_retention, "s")) >= 600 && tonumber(trimsuffix(var.domain_event_retention, "s")) <= 604800, false)
+    error_message = "domain_event_retention must be between \"600s\" and \"604800s\"."
+  }
 }
 
 variable "sweeper_function" {
@@ -242,6 +312,38 @@ variable "log_level" {
     condition     = contains(["DEBUG", "INFO", "WARNING", "ERROR"], var.log_level)
     error_message = "log_level must be DEBUG, INFO, WARNING or ERROR."
   }
+}
+
+# ---------------------------------------------------------------------------------------
+# On-call
+# ---------------------------------------------------------------------------------------
+
+variable "alert_emails" {
+  description = "Who is told when an alert fires: one email notification channel per address, on every alert policy. At least one."
+  type        = list(string)
+
+  validation {
+    condition     = length(var.alert_emails) >= 1 && alltrue([for e in var.alert_emails : can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", e))])
+    error_message = "alert_emails needs at least one valid email address."
+  }
+}
+
+variable "alert_thresholds" {
+  description = "Alert thresholds: error_ratio (5xx share per function, 5 min, 0.05), public_latency_p99_s (2), sweeper_absent_s (180), orphans_per_5m (0 = any), no_bestie_ratio (15 min, 0.2), dead_letters_per_5m (0 = any), valkey_memory_ratio (0.8), valkey_connections_ratio (0.8 of valkey_max_clients, 16000 for standard-small), db_connections_ratio (0.8 of db_max_connections), xendit_mismatches_per_5m (0 = any)."
+  type = object({
+    error_ratio              = optional(number, 0.05)
+    public_latency_p99_s     = optional(number, 2)
+    sweeper_absent_s         = optional(number, 180)
+    orphans_per_5m           = optional(number, 0)
+    no_bestie_ratio          = optional(number, 0.2)
+    dead_letters_per_5m      = optional(number, 0)
+    valkey_memory_ratio      = optional(number, 0.8)
+    valkey_connections_ratio = optional(number, 0.8)
+    valkey_max_clients       = optional(number, 16000)
+    db_connections_ratio     = optional(number, 0.8)
+    xendit_mismatches_per_5m = optional(number, 0)
+  })
+  default = {}
 }
 
 # ---------------------------------------------------------------------------------------

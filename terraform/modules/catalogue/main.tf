@@ -21,17 +21,24 @@ locals {
         pubsub_topic = tostring(fn.trigger.pubsub_topic)
         schedule     = tostring(fn.trigger.schedule)
       }, null)
-      paths         = try([for p in fn.paths : tostring(p)], [])
-      sizing        = merge(local.defaults.sizing, try(fn.sizing, {}))
-      db_pool       = merge(local.defaults.db_pool, try(fn.db_pool, {}))
-      secrets       = [for s in try(fn.secrets, []) : tostring(s)]
-      project_roles = [for r in try(fn.project_roles, []) : tostring(r)]
+      # {domain_events: true, dead_letter_after: N}: a push subscription on the domain-events
+      # topic; after N failed deliveries the message goes to <name>-dead-letter.
+      domain_events     = try(fn.trigger.domain_events == true, false)
+      dead_letter_after = try(tonumber(fn.trigger.dead_letter_after), null)
+      paths             = try([for p in fn.paths : tostring(p)], [])
+      sizing            = merge(local.defaults.sizing, try(fn.sizing, {}))
+      db_pool           = merge(local.defaults.db_pool, try(fn.db_pool, {}))
+      secrets           = [for s in try(fn.secrets, []) : tostring(s)]
+      project_roles     = [for r in try(fn.project_roles, []) : tostring(r)]
     }
   }
 
   public_functions        = { for name, fn in local.functions : name => fn if fn.ingress == "public" }
   internal_http_functions = { for name, fn in local.functions : name => fn if fn.ingress == "internal" && fn.http }
   event_functions         = { for name, fn in local.functions : name => fn if fn.event_trigger != null }
+  domain_event_functions  = { for name, fn in local.functions : name => fn if fn.domain_events }
+  # Anything delivered by Pub/Sub rather than by an HTTP client.
+  triggered = { for name, fn in local.functions : name => fn.event_trigger != null || fn.domain_events }
 
   # Catalogue prefix → URL-map path patterns. "/x/" owns everything below /x/ → "/x/*";
   # "/x" owns /x itself and everything below /x/ → "/x" and "/x/*". (A URL map matches a
@@ -64,10 +71,11 @@ locals {
   problems = concat(
     [for name, fn in local.functions : "${name}: the name must be 3-27 characters of a-z, 0-9 and '-' (it names the function, its service account and its load-balancer resources)" if !can(regex("^[a-z][a-z0-9-]{1,25}[a-z0-9]$", name))],
     [for name, fn in local.functions : "${name}: ingress must be \"public\" or \"internal\", not \"${fn.ingress}\"" if !contains(["public", "internal"], fn.ingress)],
-    [for name, fn in local.functions : "${name}: trigger must be \"http\" or {pubsub_topic, schedule}" if !fn.http && fn.event_trigger == null],
+    [for name, fn in local.functions : "${name}: trigger must be \"http\", {pubsub_topic, schedule} or {domain_events: true, dead_letter_after}" if length([for kind in [fn.http, fn.event_trigger != null, fn.domain_events] : kind if kind]) != 1],
+    [for name, fn in local.functions : "${name}: trigger.dead_letter_after must be a number between 5 and 100 (Pub/Sub's delivery attempts)" if fn.domain_events && (fn.dead_letter_after == null || try(fn.dead_letter_after < 5 || fn.dead_letter_after > 100, true))],
     [for name, fn in local.functions : "${name}: a public function must have trigger \"http\"" if fn.ingress == "public" && !fn.http],
     [for name, fn in local.functions : "${name}: an HTTP function needs at least one path prefix" if fn.http && length(fn.paths) == 0],
-    [for name, fn in local.functions : "${name}: an event-triggered function must be internal and own no paths" if fn.event_trigger != null && (fn.ingress != "internal" || length(fn.paths) > 0)],
+    [for name, fn in local.functions : "${name}: an event-triggered function must be internal and own no paths" if local.triggered[name] && (fn.ingress != "internal" || length(fn.paths) > 0)],
     flatten([for name, fn in local.functions : [for p in fn.paths : "${name}: path prefix \"${p}\" must start with \"/\", contain no \"*\" and not be \"/\"" if !startswith(p, "/") || strcontains(p, "*") || p == "/"]]),
     [for name, fn in local.functions : "${name}: sizing.threads (${fn.sizing.threads}) must be at least sizing.concurrency (${fn.sizing.concurrency}): every request holds a thread" if fn.sizing.threads < fn.sizing.concurrency],
     [for name, fn in local.functions : "${name}: sizing.concurrency must be between 1 and 1000 (Cloud Run's maximum)" if fn.sizing.concurrency < 1 || fn.sizing.concurrency > 1000],

@@ -1,5 +1,5 @@
 output "functions" {
-  description = "Every catalogue function, merged with the defaults: name, source, entry_point, runtime, ingress, http, event_trigger ({pubsub_topic, schedule} or null), paths, sizing, db_pool, secrets, project_roles."
+  description = "Every catalogue function, merged with the defaults: name, source, entry_point, runtime, ingress, http, event_trigger ({pubsub_topic, schedule} or null), domain_events, dead_letter_after, paths, sizing, db_pool, secrets, project_roles."
   value       = local.functions
 
   precondition {
@@ -21,6 +21,11 @@ output "internal_routes" {
 output "event_functions" {
   description = "Names of the functions triggered by Cloud Scheduler → Pub/Sub, with their topic and schedule."
   value       = { for name, fn in local.event_functions : name => fn.event_trigger }
+}
+
+output "domain_event_functions" {
+  description = "Functions subscribed to the domain-events topic, with the delivery attempts before their messages go to <name>-dead-letter."
+  value       = { for name, fn in local.domain_event_functions : name => { dead_letter_after = fn.dead_letter_after } }
 }
 
 output "sweeper_function" {

@@ -1,16 +1,21 @@
 output "name" {
   description = "Function name."
-  value       = google_cloudfunctions2_function.this.name
+  value       = google_cloud_run_v2_service.this.name
 }
 
 output "service_name" {
-  description = "Name of the Cloud Run service behind the function (the function's name), for serverless NEGs and run.invoker bindings."
-  value       = google_cloudfunctions2_function.this.name
+  description = "Name of the Cloud Run service (the function's name), for serverless NEGs and IAM bindings."
+  value       = google_cloud_run_v2_service.this.name
 }
 
 output "uri" {
-  description = "The function's run.app URL. Reachable only as its ingress allows: never from the internet."
-  value       = google_cloudfunctions2_function.this.service_config[0].uri
+  description = "The service's run.app URL, or null when default_uri_disabled (HTTP functions: reached only through a load balancer). Event-triggered functions keep it for Pub/Sub push, behind internal ingress and the invoker check."
+  value       = local.default_uri_disabled ? null : google_cloud_run_v2_service.this.uri
+}
+
+output "image" {
+  description = "Container image the service runs (built from the source archive by Cloud Build)."
+  value       = terraform_data.image.output
 }
 
 output "service_account_email" {
@@ -24,6 +29,21 @@ output "db_iam_user" {
 }
 
 output "source_object" {
-  description = "gs:// path of the deployed source archive."
-  value       = "gs://${var.source_bucket}/${google_storage_bucket_object.source.name}"
+  description = "gs:// path of the deployed source archive (build_config.source_location)."
+  value       = local.source_location
+}
+
+output "push_subscription" {
+  description = "Name of the Pub/Sub push subscription that delivers events to this function (null for HTTP functions)."
+  value       = one(google_pubsub_subscription.push[*].name)
+}
+
+output "dead_letter_topic" {
+  description = "Name of the function's dead-letter topic (<name>-dead-letter), or null."
+  value       = one(google_pubsub_topic.dead_letter[*].name)
+}
+
+output "dead_letter_subscription" {
+  description = "Pull subscription holding dead-lettered messages for inspection, or null."
+  value       = one(google_pubsub_subscription.dead_letter[*].name)
 }

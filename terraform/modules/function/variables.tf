@@ -29,7 +29,7 @@ variable "entry_point" {
 }
 
 variable "runtime" {
-  description = "Cloud Run functions runtime, e.g. python312."
+  description = "Python runtime, e.g. python312 (sets the buildpacks' GOOGLE_RUNTIME_VERSION)."
   type        = string
 
   validation {
@@ -39,7 +39,7 @@ variable "runtime" {
 }
 
 variable "ingress" {
-  description = "\"public\" (internal + global external load balancer) or \"internal\" (VPC-internal only)."
+  description = "\"public\" (internal + Cloud Load Balancing: INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER) or \"internal\" (INGRESS_TRAFFIC_INTERNAL_ONLY)."
   type        = string
 
   validation {
@@ -94,17 +94,68 @@ variable "db_pool" {
   }
 }
 
-variable "event_trigger" {
-  description = "For a scheduled function: the full id of the Pub/Sub topic that triggers it. null for an HTTP function."
+variable "access" {
+  description = "Who gets past Cloud Run's own gate: \"load_balancer\" (public function, invoker check off), \"iap\" or \"network\" (internal HTTP function, see admin_access in the root), \"push\" (event-triggered: only the trigger's service account may invoke)."
+  type        = string
+
+  validation {
+    condition     = contains(["load_balancer", "iap", "network", "push"], var.access)
+    error_message = "access must be load_balancer, iap, network or push."
+  }
+
+  validation {
+    condition     = (var.access == "load_balancer") == (var.ingress == "public")
+    error_message = "Public ingress goes with access load_balancer, and only with it."
+  }
+}
+
+variable "push_trigger" {
+  description = "For an event-triggered function: the topic its push subscription reads (full id), delivery attempts before dead-lettering (null = never), message retention and retry backoff. null for an HTTP function."
   type = object({
-    pubsub_topic_id = string
+    topic_id          = string
+    dead_letter_after = optional(number)
+    message_retention = optional(string, "600s")
+    minimum_backoff   = optional(string, "10s")
+    maximum_backoff   = optional(string, "600s")
   })
   default = null
+
+  validation {
+    condition     = try(var.push_trigger.dead_letter_after, null) == null || (try(var.push_trigger.dead_letter_after, 0) >= 5 && try(var.push_trigger.dead_letter_after, 0) <= 100)
+    error_message = "dead_letter_after must be between 5 and 100 (Pub/Sub's max_delivery_attempts range)."
+  }
 }
 
 variable "pubsub_service_agent_email" {
-  description = "The project's Pub/Sub service agent (service-NUMBER@gcp-sa-pubsub.iam.gserviceaccount.com); it signs trigger pushes as the trigger's service account."
+  description = "The project's Pub/Sub service agent (service-NUMBER@gcp-sa-pubsub.iam.gserviceaccount.com): it mints push OIDC tokens and moves messages to dead-letter topics."
   type        = string
+}
+
+variable "iap_service_agent_email" {
+  description = "The project's IAP service agent (service-NUMBER@gcp-sa-iap.iam.gserviceaccount.com); with access = iap it is the only invoker of the service."
+  type        = string
+}
+
+variable "iap_members" {
+  description = "Principals allowed through IAP when access = iap (roles/iap.httpsResourceAccessor). Never allUsers or allAuthenticatedUsers."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for m in var.iap_members : !contains(["allusers", "allauthenticatedusers"], lower(m))])
+    error_message = "IAP must never admit allUsers or allAuthenticatedUsers."
+  }
+}
+
+variable "image_repository" {
+  description = "Artifact Registry Docker repository path (REGION-docker.pkg.dev/PROJECT/REPO) the built images are pushed to."
+  type        = string
+}
+
+variable "builder" {
+  description = "Google Cloud's buildpacks builder image the function is built with."
+  type        = string
+  default     = "gcr.io/buildpacks/builder:google-22"
 }
 
 variable "repo_root" {
@@ -140,7 +191,7 @@ variable "source_bucket" {
 }
 
 variable "build_service_account_id" {
-  description = "Service account Cloud Build runs the function build as (projects/P/serviceAccounts/EMAIL)."
+  description = "Service account Cloud Build runs the image build as (projects/P/serviceAccounts/EMAIL)."
   type        = string
 }
 
@@ -187,7 +238,7 @@ variable "project_roles" {
 }
 
 variable "labels" {
-  description = "Labels on the function."
+  description = "Labels on the service and its topics and subscriptions."
   type        = map(string)
   default     = {}
 }

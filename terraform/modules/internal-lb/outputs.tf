@@ -4,8 +4,18 @@ output "ip_address" {
 }
 
 output "url" {
-  description = "Base URL of the internal load balancer."
-  value       = "${local.tls ? "https" : "http"}://${google_compute_address.this.address}"
+  description = "Base URL of the admin entry point: HTTPS under the private DNS name."
+  value       = "https://${var.hostname}"
+}
+
+output "hostname" {
+  description = "Private DNS name of the admin entry point."
+  value       = var.hostname
+}
+
+output "ca_certificate" {
+  description = "PEM of the private root CA that signs the admin certificate; operators' machines must trust it."
+  value       = google_privateca_certificate_authority.root.pem_ca_certificates
 }
 
 output "routes" {

@@ -50,10 +50,37 @@ variable "backends" {
   }
 }
 
-variable "ssl_certificates" {
-  description = "Self links of regional SSL certificates (google_compute_region_ssl_certificate) for HTTPS on 443; empty = HTTP on 80."
-  type        = list(string)
-  default     = []
+variable "hostname" {
+  description = "Private DNS name of the admin entry point, e.g. admin.halo.internal. Its parent (halo.internal) becomes a Cloud DNS private zone; the certificate is issued for exactly this name."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$", var.hostname)) && length(split(".", var.hostname)) >= 3
+    error_message = "hostname must be a lowercase DNS name with at least three labels (host.zone.tld), e.g. admin.halo.internal."
+  }
+}
+
+variable "project_number" {
+  description = "Project number (names Certificate Manager's service agent, which requests certificates from the CA pool)."
+  type        = string
+}
+
+variable "enable_inbound_dns_policy" {
+  description = "Create a Cloud DNS inbound server policy on the VPC, so resolvers on the operators' VPN can forward the private zone into it. Turn off if the VPC already has a DNS policy (one per network)."
+  type        = bool
+  default     = true
+}
+
+variable "deletion_protection" {
+  description = "Deletion protection of the private root CA."
+  type        = bool
+  default     = true
+}
+
+variable "labels" {
+  description = "Labels on the CA, certificate and DNS zone."
+  type        = map(string)
+  default     = {}
 }
 
 variable "allow_global_access" {

@@ -22,3 +22,8 @@ output "routes" {
   description = "Function → URL-map path patterns the load balancer routes to it."
   value       = { for name, b in var.backends : name => b.paths }
 }
+
+output "url_map_name" {
+  description = "Name of the HTTPS URL map (the resource label of its request logs and metrics)."
+  value       = google_compute_url_map.https.name
+}
