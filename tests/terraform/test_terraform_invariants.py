@@ -18,9 +18,9 @@ are impossible. The tests check what can be checked without it, in three honest 
    ingress maps public → INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER and internal →
    INGRESS_TRAFFIC_INTERNAL_ONLY; `allUsers` appears nowhere; Cloud SQL has
    `ipv4_enabled = false`. (test_terraform_access.py and test_terraform_monitoring.py cover
-   the access model, the internal load balancer's HTTPS, the notifier and the alerts.) A small cross-reference check (module arguments vs. variables,
-   `module.X.Y` vs. outputs, `var.`/`local.` vs. declarations) stands in for part of
-   `terraform validate`.
+   the access model, the internal load balancer's HTTPS, the notifier and the alerts.)
+   A small cross-reference check (module arguments vs. variables, `module.X.Y` vs.
+   outputs, `var.`/`local.` vs. declarations) stands in for part of `terraform validate`.
 3. **A Python mirror of the URL-map rule.** `expected_routes()` re-implements "catalogue
    prefix → URL-map path patterns" in Python, is compared with the evaluated module (layer 1),
    and is cross-checked against the local gateway's own path ownership
