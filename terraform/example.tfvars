@@ -46,7 +46,7 @@ database = {
   disk_size_gb      = 50
 }
 
-# The plan fails unless the catalogue's worst case (today 869) + db_reserved_connections fits.
+# The plan fails unless the catalogue's worst case (today 894 with the notifier) + db_reserved_connections fits.
 db_max_connections      = 1000
 db_reserved_connections = 20
 
