@@ -1,8 +1,8 @@
 # Pub/Sub and Cloud Scheduler:
 #   - the domain-events topic the functions publish to (EVENTS_TOPIC);
 #   - per scheduled function, a topic and a Cloud Scheduler job publishing to it on the
-#     catalogue's schedule; the function's Eventarc trigger (created with the function)
-#     subscribes to that topic.
+#     catalogue's schedule; the function module's push subscription delivers that topic
+#     to the function.
 
 resource "google_pubsub_topic" "events" {
   # checkov:skip=CKV_GCP_83:Google-managed encryption; a customer-managed key adds a key ring to operate without a compliance requirement for it today.
