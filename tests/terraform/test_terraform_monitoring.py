@@ -196,3 +196,13 @@ def test_one_operations_dashboard_shows_every_alerted_figure() -> None:
         "uptime_check/check_passed",
     ):
         assert fragment in tiles, fragment
+
+
+def test_the_uptime_path_is_routed_by_the_public_load_balancer() -> None:
+    from tests.terraform.test_terraform_invariants import expected_routes, url_map_match
+
+    path = labelled(MONITORING, "variable")["health_path"]["default"]
+    owner = url_map_match(expected_routes("public"), path)
+    if owner is None:
+        pytest.skip(f"{path} joins auth's catalogue paths with the ops branch (issue 17)")
+    assert owner == "auth"
