@@ -39,7 +39,7 @@ locals {
 
   # Plain environment of every function (the function module adds DB_IAM_USER,
   # DB_POOL_SIZE, DB_POOL_OVERFLOW, THREADS and WORKERS; secrets come from Secret Manager;
-  # local.function_env adds the CORS lists per audience).
+  # local.cors_env adds the CORS lists per audience).
   common_env = merge(
     {
       ENVIRONMENT          = "production"

@@ -121,7 +121,14 @@ variable "push_trigger" {
   default = null
 
   validation {
-    condition     = try(var.push_trigger.dead_letter_after, null) == null || (try(var.push_trigger.dead_letter_after, 0) >= 5 && try(var.push_trigger.dead_letter_after, 0) <= 100)
+    # Conditionals, not ||: Terraform evaluates both sides of || and null >= 5 is an error.
+    condition = (
+      var.push_trigger == null ? true : (
+        var.push_trigger.dead_letter_after == null ? true : (
+          var.push_trigger.dead_letter_after >= 5 && var.push_trigger.dead_letter_after <= 100
+        )
+      )
+    )
     error_message = "dead_letter_after must be between 5 and 100 (Pub/Sub's max_delivery_attempts range)."
   }
 }
