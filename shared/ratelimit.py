@@ -8,7 +8,7 @@ configuration, so each use reads:
     ratelimit.hit("stream-tickets", caller_key, get_config().stream_ticket_rate)
 
 which returns, or raises `RateLimited` (→ `429 rate_limited` with `Retry-After`, the
-seconds until the oldest counted hit leaves the window). Keys: `ratelimit/<name>/<caller>`
+seconds until the oldest counted hit leaves the window). Keys: `ratelimit:LIMITER/<name>/<caller>/…`
 in Valkey, expiring with their window (docs/valkey-keys.md). If Valkey is unreachable the
 error propagates and the request is a `503` like any other Valkey outage: a limiter that
 waved requests through during an outage would be no limit.

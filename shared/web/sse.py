@@ -24,6 +24,7 @@ import contextlib
 import json
 import os
 import queue
+import random
 import threading
 import time
 from collections import OrderedDict, deque
@@ -328,7 +329,9 @@ def event_stream(
             keepalive, recheck = keepalive_interval_s(), recheck_interval_s()
             now = time.monotonic()
             deadline = now + max_stream_s()
-            next_keepalive, next_check = now + keepalive, now + recheck
+            # The first re-check is spread over the interval, so streams opened together
+            # (a deploy, a reconnect wave) do not re-check together.
+            next_keepalive, next_check = now + keepalive, now + recheck * random.uniform(0.5, 1)
             while (now := time.monotonic()) < deadline:
                 if guard is not None and now >= next_check:
                     reason = run_guard(guard)

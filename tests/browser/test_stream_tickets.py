@@ -175,3 +175,19 @@ def test_log_lines_redact_credentials_in_urls():
     text = out.getvalue()
     assert "SECRET1" not in text and "ticket=[redacted]" in text
     assert "SECRET2" not in text and "Budi" not in text and "?[redacted]" in text
+
+
+def test_the_openapi_documents_list_the_ticket_routes(api, admin_api, root):
+    client_doc = api.get("/api/client/openapi.json").json()
+    mitra_doc = api.get("/api/mitra/openapi.json").json()
+    admin_doc = admin_api.get("/api/admin/openapi.json", headers=root.headers).json()
+
+    for doc, prefix, stream in (
+        (client_doc, "/api/client", "/api/client/events"),
+        (mitra_doc, "/api/mitra", "/api/mitra/events"),
+        (admin_doc, "/api/admin", "/api/admin/dashboard/stream"),
+    ):
+        responses = doc["paths"][f"{prefix}/stream-tickets"]["post"]["responses"]
+        assert {"201", "401", "429"} <= set(responses)
+        assert {"streamTicket": []} in doc["paths"][stream]["get"]["security"]
+        assert doc["components"]["securitySchemes"]["streamTicket"]["in"] == "query"
