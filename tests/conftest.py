@@ -22,7 +22,6 @@ from devstack.servers import free_port
 from devstack.stack import LocalStack, Ports, StackOptions
 from tests.support.firebase_accounts import Account, FirebaseAccounts
 
-
 # The browser tests' page origin (tests/browser): on both allow-lists of the test stack, so
 # the stack needs its port before it starts.
 BROWSER_ORIGIN_PORT = free_port()

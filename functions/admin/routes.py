@@ -27,8 +27,8 @@ from shared.domain import (
     settings_admin,
     sweeper_health,
 )
-from shared.identity.operators import ADMIN, SUPERADMIN, VIEWER, OperatorCaller
 from shared.identity import tickets
+from shared.identity.operators import ADMIN, SUPERADMIN, VIEWER, OperatorCaller
 from shared.identity.policies import OPEN
 from shared.identity.tickets import VIEWER_STREAM
 from shared.schemas.admin import (

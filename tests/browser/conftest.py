@@ -42,7 +42,10 @@ def events_until_end(
     `read_timeout` bounds the wait for each line (keep-alives count)."""
     timeout = httpx.Timeout(10.0, read=read_timeout)
     frames: list[tuple[str, Any]] = []
-    with httpx.Client(timeout=timeout) as http, http.stream("GET", url, headers=headers) as response:
+    with (
+        httpx.Client(timeout=timeout) as http,
+        http.stream("GET", url, headers=headers) as response,
+    ):
         if on_open is not None:
             on_open()
         if response.status_code != 200:

@@ -25,7 +25,9 @@ def _preflight(client, path: str, origin: str, method: str = "POST", headers: st
 
 
 def _cors_headers(response) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    return {k.lower(): v for k, v in response.headers.items() if k.lower().startswith("access-control-")}
+    return {
+        k.lower(): v for k, v in response.headers.items() if k.lower().startswith("access-control-")
+    }
 
 
 def test_login_preflight_is_answered_before_authentication(admin_api):
@@ -37,7 +39,9 @@ def test_login_preflight_is_answered_before_authentication(admin_api):
     assert response.content == b""
     assert response.headers["Access-Control-Allow-Origin"] == BROWSER_ORIGIN
     assert response.headers["Access-Control-Allow-Methods"] == "OPTIONS, POST"
-    allowed = {h.strip().lower() for h in response.headers["Access-Control-Allow-Headers"].split(",")}
+    allowed = {
+        h.strip().lower() for h in response.headers["Access-Control-Allow-Headers"].split(",")
+    }
     assert {"authorization", "content-type", "idempotency-key", "last-event-id"} <= allowed
     assert int(response.headers["Access-Control-Max-Age"]) > 0
     assert "Origin" in response.headers["Vary"]

@@ -50,18 +50,32 @@ def test_streams_end_with_the_reason_when_their_caller_loses_the_right(
     opened.wait(timeout=30)
 
     patch = {"headers": root.headers}
-    assert admin_api.patch(
-        f"/api/admin/admins/{suspended_op.id}", json={"status": "suspended"}, **patch
-    ).status_code == 200
-    assert admin_api.patch(
-        f"/api/admin/admins/{password_op.id}", json={"password": "a-brand-new-password"}, **patch
-    ).status_code == 200
-    assert admin_api.patch(
-        f"/api/admin/users/{client.id}", json={"status": "suspended"}, **patch
-    ).status_code == 200
-    assert admin_api.patch(
-        f"/api/admin/mitras/{mitra.id}", json={"status": "suspended"}, **patch
-    ).status_code == 200
+    assert (
+        admin_api.patch(
+            f"/api/admin/admins/{suspended_op.id}", json={"status": "suspended"}, **patch
+        ).status_code
+        == 200
+    )
+    assert (
+        admin_api.patch(
+            f"/api/admin/admins/{password_op.id}",
+            json={"password": "a-brand-new-password"},
+            **patch,
+        ).status_code
+        == 200
+    )
+    assert (
+        admin_api.patch(
+            f"/api/admin/users/{client.id}", json={"status": "suspended"}, **patch
+        ).status_code
+        == 200
+    )
+    assert (
+        admin_api.patch(
+            f"/api/admin/mitras/{mitra.id}", json={"status": "suspended"}, **patch
+        ).status_code
+        == 200
+    )
     for thread in threads:
         thread.join(timeout=60)
 

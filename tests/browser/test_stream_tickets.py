@@ -92,7 +92,9 @@ def test_an_expired_ticket_is_refused(api, make_mitra):
     assert _open(api, "/api/mitra/events", ticket) == 401
 
 
-def test_forged_tickets_and_tokens_in_the_query_string_are_refused(api, admin_api, root, make_client):
+def test_forged_tickets_and_tokens_in_the_query_string_are_refused(
+    api, admin_api, root, make_client
+):
     client = make_client()
     forged = "A" * 43
     assert _open(admin_api, ADMIN_STREAM, forged) == 401
