@@ -341,9 +341,10 @@ def get_dashboard(call: Call[None]) -> DashboardOut:
     status=201,
     errors=("rate_limited",),
 )
-def create_stream_ticket(call: Call[None]) -> StreamTicketOut:
+def create_stream_ticket(call: Call[None]) -> Reply:
     """A single-use ticket (≤ 60 s) that opens the dashboard stream as `?ticket=`."""
-    return StreamTicketOut.of(tickets.issue(call.caller))
+    # A ticket is a credential: no cache may keep a copy.
+    return Reply(StreamTicketOut.of(tickets.issue(call.caller)), 201, {"Cache-Control": "no-store"})
 
 
 @api.get("/api/admin/dashboard/stream", auth=VIEWER_STREAM, stream=True)

@@ -121,9 +121,10 @@ def decline(call: Call[None]) -> None:
     status=201,
     errors=("rate_limited", "registration_required"),
 )
-def client_stream_ticket(call: Call[None]) -> StreamTicketOut:
+def client_stream_ticket(call: Call[None]) -> Reply:
     """A single-use ticket (≤ 60 s) that opens the client's event stream as `?ticket=`."""
-    return StreamTicketOut.of(tickets.issue(call.caller))
+    # A ticket is a credential: no cache may keep a copy.
+    return Reply(StreamTicketOut.of(tickets.issue(call.caller)), 201, {"Cache-Control": "no-store"})
 
 
 @api.post(
@@ -133,9 +134,10 @@ def client_stream_ticket(call: Call[None]) -> StreamTicketOut:
     status=201,
     errors=("rate_limited",),
 )
-def mitra_stream_ticket(call: Call[None]) -> StreamTicketOut:
+def mitra_stream_ticket(call: Call[None]) -> Reply:
     """A single-use ticket (≤ 60 s) that opens the mitra's event stream as `?ticket=`."""
-    return StreamTicketOut.of(tickets.issue(call.caller))
+    # A ticket is a credential: no cache may keep a copy.
+    return Reply(StreamTicketOut.of(tickets.issue(call.caller)), 201, {"Cache-Control": "no-store"})
 
 
 @api.get("/api/client/events", auth=CLIENT_STREAM, stream=True, errors=("forbidden",))

@@ -7,6 +7,12 @@ Each step returns a *verdict*: what the page's JavaScript saw (a status and a bo
 what Chromium itself reported for the step (the status codes of the responses it received
 and the console's CORS messages). The same scenario records the verdicts for the issue's
 before/after note (`python -m tests.browser.verdicts`).
+
+Why Playwright rather than raw DevTools-protocol calls: its driver ships inside the PyPI
+wheel and drives any Chromium given as `executable_path` (Debian's here; nothing is
+downloaded), it waits for pages and promises correctly, and it still hands out a raw CDP
+session, which the harness uses for what Playwright does not report (preflights and the
+statuses of responses CORS hides from the page).
 """
 
 from __future__ import annotations

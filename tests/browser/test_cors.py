@@ -138,3 +138,21 @@ def test_the_admin_function_refuses_to_start_with_a_wildcard_origin(stack):
 
     assert started.returncode != 0
     assert "never allowed for the admin API" in started.stderr
+
+
+def test_the_local_stack_allows_the_vite_dev_server_on_both_listeners(tmp_path, monkeypatch):
+    from devstack.__main__ import _origins
+    from devstack.stack import LocalStack, StackOptions
+
+    vite = "http://localhost:5173,http://127.0.0.1:5173"
+    env = LocalStack(StackOptions(data_dir=tmp_path)).env()
+    assert (env["CORS_ADMIN_ORIGINS"], env["CORS_PUBLIC_ORIGINS"]) == (vite, vite)
+    # `nox -s dev` keeps them unless its environment names other origins.
+    monkeypatch.delenv("CORS_ADMIN_ORIGINS", raising=False)
+    assert ",".join(_origins("CORS_ADMIN_ORIGINS")) == vite
+    monkeypatch.setenv("CORS_ADMIN_ORIGINS", "https://cc.halo.internal")
+    assert _origins("CORS_ADMIN_ORIGINS") == ("https://cc.halo.internal",)
+    # Production defaults allow no browser at all.
+    monkeypatch.delenv("CORS_ADMIN_ORIGINS")
+    monkeypatch.delenv("CORS_PUBLIC_ORIGINS", raising=False)
+    assert Config().cors_origins("admin") == Config().cors_origins("public") == frozenset()

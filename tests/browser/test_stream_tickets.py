@@ -39,6 +39,7 @@ def test_a_ticket_is_issued_for_at_most_a_minute(admin_api, root):
     response = admin_api.post("/api/admin/stream-tickets", headers=root.headers)
 
     assert response.status_code == 201
+    assert response.headers["Cache-Control"] == "no-store"
     body = response.json()
     assert len(body["ticket"]) >= 43
     expires_at = datetime.fromisoformat(body["expires_at"])
