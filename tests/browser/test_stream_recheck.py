@@ -1,12 +1,16 @@
 """Open streams re-check their caller (every STREAM_RECHECK_S, 1 s in the test stack): a
-suspended operator, client or mitra, or an operator whose password changed, gets one
-`stream.closed` event naming why, then the stream ends."""
+suspended operator, client or mitra, an operator whose password changed, or a stream whose
+token expired, gets one `stream.closed` event naming why, then the stream ends."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import threading
+import time
 from typing import Any
 
+from shared import valkey
 from tests.browser.conftest import events_until_end
 from tests.conftest import bearer
 
@@ -104,3 +108,20 @@ def test_a_stream_whose_caller_is_fine_stays_open_across_rechecks(stack, make_cl
 
     assert status == 200
     assert [event for event, _ in frames] == ["snapshot"]
+
+
+def test_a_stream_ends_when_the_token_behind_its_ticket_expires(stack, api, make_client):
+    client = make_client()
+    ticket = api.post("/api/client/stream-tickets", headers=client.headers).json()["ticket"]
+    # Emulator tokens live an hour; let this ticket stand for one that expires in 2 s by
+    # rewriting the expiry it recorded (its lifetime in Valkey is kept).
+    key = f"stream-ticket:client:{hashlib.sha256(ticket.encode()).hexdigest()}"
+    subject = json.loads(valkey.client().get(key))
+    subject["exp"] = int(time.time()) + 2
+    valkey.client().set(key, json.dumps(subject), keepttl=True)
+
+    status, frames = events_until_end(f"{stack.public_url}/api/client/events?ticket={ticket}")
+
+    assert status == 200
+    assert [event for event, _ in frames] == ["snapshot", "stream.closed"]
+    assert frames[-1][1]["data"] == {"reason": "token_expired"}
