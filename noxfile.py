@@ -6,6 +6,7 @@ Firebase Auth emulator from npm) on a machine with only Python 3.11+, node/npm a
 
 from __future__ import annotations
 
+import os
 import shutil
 
 import nox
@@ -27,10 +28,38 @@ def dev(session: nox.Session) -> None:
     session.run("python", "-m", "devstack", *session.posargs)
 
 
+CHROMIUM = os.environ.get("HALO_CHROMIUM", "/usr/bin/chromium")
+
+
+def _ensure_chromium(session: nox.Session) -> None:
+    """The browser tests drive Debian's Chromium (Playwright downloads no browser here).
+    Installed with apt-get when we are root; otherwise a clear failure, never a skip."""
+    if os.path.exists(CHROMIUM):
+        return
+    if hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get"):
+        env = {"DEBIAN_FRONTEND": "noninteractive"}
+        session.run("apt-get", "update", "-qq", external=True, env=env)
+        session.run("apt-get", "install", "-y", "-qq", "chromium", external=True, env=env)
+        return
+    session.error(
+        f"{CHROMIUM} is missing and the browser tests need it: run "
+        "`sudo apt-get install -y chromium` (or set HALO_CHROMIUM to a Chromium binary)."
+    )
+
+
+def _runs_browser_tests(paths: list[str]) -> bool:
+    return not paths or any(
+        p.rstrip("/") in ("tests", ".") or p.startswith("tests/browser") for p in paths
+    )
+
+
 @nox.session
 def tests(session: nox.Session) -> None:
-    """The test suite against real PostgreSQL, Valkey and the Firebase Auth emulator."""
+    """The test suite against real PostgreSQL, Valkey, the Firebase Auth emulator and, for
+    browser access, a real headless Chromium."""
     _install(session, "local", "test")
+    if _runs_browser_tests([a for a in session.posargs if not a.startswith("-")]):
+        _ensure_chromium(session)
     session.run("python", "-m", "pytest", *(session.posargs or ["tests"]))
 
 

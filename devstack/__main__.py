@@ -9,7 +9,7 @@ import sys
 import threading
 from pathlib import Path
 
-from devstack.stack import REPO_ROOT, LocalStack, StackOptions
+from devstack.stack import DEV_ORIGINS, REPO_ROOT, LocalStack, StackOptions
 
 
 def main() -> None:
@@ -20,6 +20,8 @@ def main() -> None:
         admin_password=os.environ.get("HALO_ADMIN_PASSWORD", "halo-admin-dev"),
         xendit_callback_token=os.environ.get("XENDIT_CALLBACK_TOKEN", "dev-callback-token"),
         sweep_interval_s=float(os.environ.get("SWEEP_INTERVAL_S", "60")),
+        cors_admin_origins=_origins("CORS_ADMIN_ORIGINS"),
+        cors_public_origins=_origins("CORS_PUBLIC_ORIGINS"),
     )
     stack = LocalStack(options)
     stopping = threading.Event()
@@ -32,6 +34,7 @@ def main() -> None:
         "\nHalo Bestie local stack is up:\n"
         f"  public API (client & mitra apps)  {stack.public_url}\n"
         f"  admin API (control center)        {stack.admin_url}\n"
+        f"  browser origins allowed (CORS)    {', '.join(options.cors_admin_origins)}\n"
         f"  Firebase Auth emulator            {stack.emulator.url}"
         f"  project {stack.emulator.project_id}\n"
         f"  Xendit stand-in                   {stack.xendit_url}\n"
@@ -50,6 +53,14 @@ def main() -> None:
     stack.stop()
     print("Stopped.", flush=True)
     sys.exit(0)
+
+
+def _origins(variable: str) -> tuple[str, ...]:
+    """The Vite dev server's origins unless the environment names others."""
+    raw = os.environ.get(variable)
+    if raw is None:
+        return DEV_ORIGINS
+    return tuple(part.strip() for part in raw.split(",") if part.strip())
 
 
 def _without_password(url: str) -> str:

@@ -32,6 +32,9 @@ from shared.migrations import upgrade
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PROJECT_ID = "demo-halo-bestie"
 SWEEP_TOPIC = "presence-sweep"
+# The control center's Vite dev server: allowed on both listeners out of the box, locally
+# only (production lists nothing unless configured).
+DEV_ORIGINS = ("http://localhost:5173", "http://127.0.0.1:5173")
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,8 @@ class StackOptions:
     xendit_callback_token: str = "dev-callback-token"
     sweep_interval_s: float = 60.0
     settings_cache_s: float = 5.0
+    cors_admin_origins: tuple[str, ...] = DEV_ORIGINS
+    cors_public_origins: tuple[str, ...] = DEV_ORIGINS
     seed: bool = True
     tools_dir: Path = REPO_ROOT / ".local" / "firebase-tools"
     extra_env: dict[str, str] = field(default_factory=dict)
@@ -177,6 +182,8 @@ class LocalStack:
             "XENDIT_API_BASE": self.xendit_url,
             "ENVIRONMENT": o.environment,
             "SETTINGS_CACHE_S": str(o.settings_cache_s),
+            "CORS_ADMIN_ORIGINS": ",".join(o.cors_admin_origins),
+            "CORS_PUBLIC_ORIGINS": ",".join(o.cors_public_origins),
             **o.extra_env,
         }
 

@@ -49,6 +49,8 @@ from werkzeug.routing import Map, Rule
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
+from shared.log import redact_request_logs
+
 __all__ = ["StandinError", "WebhookDelivery", "XenditStandin"]
 
 log = logging.getLogger(__name__)
@@ -214,6 +216,8 @@ class XenditStandin:
         """Listen on 127.0.0.1 and serve from a daemon thread; returns self."""
         if self._server is not None:
             return self
+        # werkzeug's server logs every request line; no query string reaches a log.
+        redact_request_logs("werkzeug")
         self._server = make_server(HOST, self._port, self._wsgi, threaded=True)
         self._thread = threading.Thread(
             target=self._server.serve_forever,

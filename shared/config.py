@@ -7,9 +7,10 @@ product settings (search window, trial sessions, …) live in PostgreSQL and are
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -61,7 +62,58 @@ class Config(BaseSettings):
         default=5.0, ge=0, description="max staleness of operator settings in a process"
     )
     log_level: str = Field(default="INFO", description="root log level")
+
+    # Browser access (docs/control-center.md, "Browser access"). Comma-separated origins
+    # (scheme://host[:port]); empty = no browser may call that audience.
+    cors_admin_origins: str = Field(
+        default="", description="origins allowed to call the admin API (the control center)"
+    )
+    cors_public_origins: str = Field(
+        default="", description="origins allowed to call the public API; '*' = any origin"
+    )
+    cors_max_age_s: int = Field(default=600, ge=0, le=7200, description="preflight cache")
+    stream_ticket_ttl_s: int = Field(
+        default=30, ge=5, le=60, description="lifetime of a single-use stream ticket"
+    )
+    stream_ticket_rate: str = Field(
+        default="30/minute", description="stream tickets per caller (limits notation)"
+    )
+    stream_recheck_s: float = Field(
+        default=20.0, gt=0, le=25, description="how often an open stream re-checks its caller"
+    )
     environment: str = Field(default="production", description="production | dev | test")
+
+    @field_validator("cors_admin_origins", "cors_public_origins")
+    @classmethod
+    def _origins_are_origins(cls, value: str, info: ValidationInfo) -> str:
+        for origin in split_origins(value):
+            if origin == "*":
+                if info.field_name == "cors_admin_origins":
+                    # Operators hold powerful tokens: never let any page on the web call.
+                    raise ValueError("'*' is never allowed for the admin API; list origins")
+                continue
+            if not _ORIGIN.match(origin):
+                raise ValueError(f"{origin!r} is not an origin (scheme://host[:port])")
+        return value
+
+    @field_validator("stream_ticket_rate")
+    @classmethod
+    def _rate_parses(cls, value: str) -> str:
+        from limits import parse
+
+        parse(value)  # raises ValueError for anything limits cannot read
+        return value
+
+    def cors_origins(self, audience: str) -> frozenset[str]:
+        raw = self.cors_admin_origins if audience == "admin" else self.cors_public_origins
+        return frozenset(split_origins(raw))
+
+
+_ORIGIN = re.compile(r"^https?://[A-Za-z0-9.\-\[\]:]+$")
+
+
+def split_origins(raw: str) -> list[str]:
+    return [part.strip().rstrip("/") for part in raw.split(",") if part.strip()]
 
 
 @lru_cache(maxsize=1)

@@ -22,10 +22,14 @@ trace_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("trace", 
 _PHONE = re.compile(r"\+?\d[\d\s-]{7,}\d")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 _BEARER = re.compile(r"(?i)bearer\s+[\w.-]+")
+# Credentials that travel in a URL (stream tickets; tokens we refuse but someone may send).
+_QUERY_SECRET = re.compile(r"(?i)\b(ticket|token|access_token|id_token|auth)=[^&\s\"']+")
+_QUERY_STRING = re.compile(r"\?[^\s\"]*")
 
 
 def redact(text: str) -> str:
     text = _BEARER.sub("Bearer [redacted]", text)
+    text = _QUERY_SECRET.sub(r"\1=[redacted]", text)
     text = _EMAIL.sub("[email]", text)
     return _PHONE.sub("[phone]", text)
 
@@ -52,6 +56,24 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
+class QueryStringRedaction(logging.Filter):
+    """For request (access) logs: every query string becomes `?[redacted]`. A stream's
+    `?ticket=` is a credential, and queries may carry search terms (names, phones)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = _QUERY_STRING.sub("?[redacted]", record.getMessage())
+        record.args = None
+        return True
+
+
+def redact_request_logs(logger_name: str = "werkzeug") -> None:
+    """Install `QueryStringRedaction` on a request logger (werkzeug's servers log one line
+    per request, query string included); idempotent."""
+    logger = logging.getLogger(logger_name)
+    if not any(isinstance(f, QueryStringRedaction) for f in logger.filters):
+        logger.addFilter(QueryStringRedaction())
+
+
 _configured = False
 
 
@@ -65,6 +87,8 @@ def configure(level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    # `functions-framework --debug` serves with werkzeug, which logs each request line.
+    redact_request_logs("werkzeug")
     _configured = True
 
 

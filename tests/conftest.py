@@ -22,6 +22,14 @@ from devstack.servers import free_port
 from devstack.stack import LocalStack, Ports, StackOptions
 from tests.support.firebase_accounts import Account, FirebaseAccounts
 
+# The browser tests' page origin (tests/browser): on both allow-lists of the test stack, so
+# the stack needs its port before it starts.
+BROWSER_ORIGIN_PORT = free_port()
+BROWSER_ORIGIN = f"http://127.0.0.1:{BROWSER_ORIGIN_PORT}"
+# Open streams re-check their caller this often here (30 s in production), so the tests
+# that suspend a caller see the stream end quickly.
+STREAM_RECHECK_S = 1.0
+
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
@@ -43,8 +51,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
             settings_cache_s=0,
             admin_password="test-admin-password",
             operator_token_secret=secrets.token_urlsafe(32),
+            cors_admin_origins=(BROWSER_ORIGIN,),
+            cors_public_origins=(BROWSER_ORIGIN,),
             # Short keep-alives so stream tests see one quickly and streams close fast.
-            extra_env={"SSE_KEEPALIVE_S": "1"},
+            extra_env={"SSE_KEEPALIVE_S": "1", "STREAM_RECHECK_S": str(STREAM_RECHECK_S)},
         )
     )
     local.start()

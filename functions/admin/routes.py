@@ -27,8 +27,10 @@ from shared.domain import (
     settings_admin,
     sweeper_health,
 )
+from shared.identity import tickets
 from shared.identity.operators import ADMIN, SUPERADMIN, VIEWER, OperatorCaller
 from shared.identity.policies import OPEN
+from shared.identity.tickets import VIEWER_STREAM
 from shared.schemas.admin import (
     AuditOut,
     AuditPage,
@@ -73,11 +75,19 @@ from shared.schemas.admin_live import (
     TransitionOut,
     TransitionPage,
 )
+from shared.schemas.streams import StreamTicketOut
 from shared.web import Api, Call, Reply
 from shared.web.pagination import PageQuery, page_of
-from shared.web.sse import format_event, max_stream_s
+from shared.web.sse import (
+    Guard,
+    closing_frame,
+    format_event,
+    max_stream_s,
+    recheck_interval_s,
+    run_guard,
+)
 
-api = Api("admin", title="Halo Bestie control center")
+api = Api("admin", title="Halo Bestie control center", audience="admin")
 
 
 def _by_created(row: Any) -> tuple[datetime, Any]:
@@ -324,16 +334,32 @@ def get_dashboard(call: Call[None]) -> DashboardOut:
     return DashboardOut.of(dashboard.snapshot(query.day))
 
 
-@api.get("/api/admin/dashboard/stream", auth=VIEWER, stream=True)
+@api.post(
+    "/api/admin/stream-tickets",
+    auth=VIEWER,
+    response=StreamTicketOut,
+    status=201,
+    errors=("rate_limited",),
+)
+def create_stream_ticket(call: Call[None]) -> Reply:
+    """A single-use ticket (≤ 60 s) that opens the dashboard stream as `?ticket=`."""
+    # A ticket is a credential: no cache may keep a copy.
+    return Reply(StreamTicketOut.of(tickets.issue(call.caller)), 201, {"Cache-Control": "no-store"})
+
+
+@api.get("/api/admin/dashboard/stream", auth=VIEWER_STREAM, stream=True)
 def dashboard_stream(call: Call[None]) -> Response:
-    """The dashboard as server-sent events: on every change, and at least every 5 s."""
+    """The dashboard as server-sent events: on every change, and at least every 5 s.
+    `?ticket=` (from `POST /api/admin/stream-tickets`) may replace `Authorization`."""
     first = dashboard.snapshot()
     later = dashboard.watch(first, until=time.monotonic() + max_stream_s())
-    return _event_stream(first, later)
+    return _event_stream(first, later, call.guard)
 
 
 def _event_stream(
-    first: dashboard.Dashboard, later: Iterator[dashboard.Dashboard | None]
+    first: dashboard.Dashboard,
+    later: Iterator[dashboard.Dashboard | None],
+    guard: Guard | None,
 ) -> Response:
     def frame(board: dashboard.Dashboard | None) -> str:
         if board is None:
@@ -342,9 +368,24 @@ def _event_stream(
         return format_event(events.envelope("dashboard", payload))
 
     def generate() -> Iterator[str]:
-        yield f"retry: 3000\n{frame(first)}"
-        for board in later:
-            yield frame(board)
+        # The feed yields at least every DASHBOARD_MAX_SILENCE_S, so a re-check is due at
+        # most that long after STREAM_RECHECK_S.
+        recheck = recheck_interval_s()
+        next_check = time.monotonic() + recheck
+        try:
+            yield f"retry: 3000\n{frame(first)}"
+            for board in later:
+                if guard is not None and time.monotonic() >= next_check:
+                    reason = run_guard(guard)
+                    if reason is not None:
+                        yield closing_frame(reason)
+                        return
+                    next_check = time.monotonic() + recheck
+                yield frame(board)
+        finally:
+            close = getattr(later, "close", None)
+            if close is not None:
+                close()
 
     return Response(
         generate(),

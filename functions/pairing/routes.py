@@ -7,8 +7,10 @@ from flask import Response
 
 from shared import events
 from shared.domain import pairing, presence
+from shared.identity import tickets
 from shared.identity.firebase import FirebaseUser
 from shared.identity.policies import CLIENT, MITRA, MITRA_TOKEN, ClientCaller, MitraCaller
+from shared.identity.tickets import CLIENT_STREAM, MITRA_STREAM
 from shared.schemas.pairing import (
     AcceptedOut,
     CancelledOut,
@@ -17,6 +19,7 @@ from shared.schemas.pairing import (
     PairingRequestOut,
     VisibleClientOut,
 )
+from shared.schemas.streams import StreamTicketOut
 from shared.web import Api, Call, Reply
 from shared.web.sse import event_stream
 
@@ -111,9 +114,36 @@ def decline(call: Call[None]) -> None:
     pairing.decline(caller.mitra, call.params["request_id"])
 
 
-@api.get("/api/client/events", auth=CLIENT, stream=True, errors=("forbidden",))
+@api.post(
+    "/api/client/stream-tickets",
+    auth=CLIENT,
+    response=StreamTicketOut,
+    status=201,
+    errors=("rate_limited", "registration_required"),
+)
+def client_stream_ticket(call: Call[None]) -> Reply:
+    """A single-use ticket (≤ 60 s) that opens the client's event stream as `?ticket=`."""
+    # A ticket is a credential: no cache may keep a copy.
+    return Reply(StreamTicketOut.of(tickets.issue(call.caller)), 201, {"Cache-Control": "no-store"})
+
+
+@api.post(
+    "/api/mitra/stream-tickets",
+    auth=MITRA,
+    response=StreamTicketOut,
+    status=201,
+    errors=("rate_limited",),
+)
+def mitra_stream_ticket(call: Call[None]) -> Reply:
+    """A single-use ticket (≤ 60 s) that opens the mitra's event stream as `?ticket=`."""
+    # A ticket is a credential: no cache may keep a copy.
+    return Reply(StreamTicketOut.of(tickets.issue(call.caller)), 201, {"Cache-Control": "no-store"})
+
+
+@api.get("/api/client/events", auth=CLIENT_STREAM, stream=True, errors=("forbidden",))
 def client_events(call: Call[None]) -> Response:
-    """The client's live events: a snapshot (open request or active session), then changes."""
+    """The client's live events: a snapshot (open request or active session), then changes.
+    `?ticket=` (from `POST /api/client/stream-tickets`) may replace `Authorization`."""
     caller: ClientCaller = call.caller
     client_id = caller.client.id
     return event_stream(
@@ -121,12 +151,14 @@ def client_events(call: Call[None]) -> Response:
         str(client_id),
         lambda: _snapshot(pairing.client_snapshot(client_id)),
         call.request.headers.get("Last-Event-ID"),
+        call.guard,
     )
 
 
-@api.get("/api/mitra/events", auth=MITRA, stream=True, errors=("forbidden",))
+@api.get("/api/mitra/events", auth=MITRA_STREAM, stream=True, errors=("forbidden",))
 def mitra_events(call: Call[None]) -> Response:
-    """The mitra's live events: a snapshot (open offers), then offers and their closing."""
+    """The mitra's live events: a snapshot (open offers), then offers and their closing.
+    `?ticket=` (from `POST /api/mitra/stream-tickets`) may replace `Authorization`."""
     caller: MitraCaller = call.caller
     mitra_id = caller.mitra.id
     return event_stream(
@@ -134,6 +166,7 @@ def mitra_events(call: Call[None]) -> Response:
         str(mitra_id),
         lambda: _snapshot(pairing.mitra_snapshot(mitra_id)),
         call.request.headers.get("Last-Event-ID"),
+        call.guard,
     )
 
 

@@ -28,6 +28,8 @@ class FirebaseUser:
     sign_in_provider: str
     phone_number: str | None
     email: str | None
+    # The token's `exp` (epoch seconds): a stream opened with it ends when it passes.
+    expires_at: int | None = None
 
 
 def _firebase_app() -> Any:
@@ -82,4 +84,9 @@ def verify_id_token(token: str) -> FirebaseUser:
         sign_in_provider=str(firebase_claims.get("sign_in_provider", "unknown")),
         phone_number=claims.get("phone_number"),
         email=claims.get("email"),
+        expires_at=_int_or_none(claims.get("exp")),
     )
+
+
+def _int_or_none(value: object) -> int | None:
+    return int(value) if isinstance(value, int | float) else None

@@ -35,6 +35,8 @@ _ISSUER = "halo-bestie-control-center"
 @dataclass(frozen=True, slots=True)
 class OperatorCaller:
     operator: OperatorRow
+    # The token's `exp` (epoch seconds): a stream opened with it ends when it passes.
+    expires_at: int | None = None
 
     @property
     def id(self) -> UUID:
@@ -55,7 +57,7 @@ def _secret() -> str:
     return secret
 
 
-def _password_stamp(operator: OperatorRow) -> int:
+def password_stamp(operator: OperatorRow) -> int:
     return int(operator.password_changed_at.timestamp() * 1_000_000)
 
 
@@ -66,7 +68,7 @@ def issue_token(operator: OperatorRow) -> IssuedToken:
         "iss": _ISSUER,
         "sub": str(operator.id),
         "role": operator.role,
-        "pwd": _password_stamp(operator),
+        "pwd": password_stamp(operator),
         "iat": now,
         "exp": expires,
     }
@@ -80,6 +82,11 @@ def verify_token(token: str) -> OperatorRow:
     """The operator behind a token, or `Unauthenticated` — for a bad signature, another
     algorithm (a Firebase ID token is RS256), expiry, a suspended operator or a token older
     than the operator's last password change."""
+    return verify_token_expiry(token)[0]
+
+
+def verify_token_expiry(token: str) -> tuple[OperatorRow, int]:
+    """`verify_token`, with the token's expiry (epoch seconds)."""
     try:
         claims = jwt.decode(
             token,
@@ -95,9 +102,9 @@ def verify_token(token: str) -> OperatorRow:
             operator = operators.by_id(connection, _uuid(claims["sub"]))
         except ValueError:
             raise Unauthenticated() from None
-    if operator is None or operator.suspended or claims.get("pwd") != _password_stamp(operator):
+    if operator is None or operator.suspended or claims.get("pwd") != password_stamp(operator):
         raise Unauthenticated()
-    return operator
+    return operator, int(claims["exp"])
 
 
 def _uuid(text: object) -> UUID:
@@ -115,10 +122,14 @@ class Operator:
         self.description = f"Operator token of a {min_role} or higher."
 
     def __call__(self, request: Request) -> OperatorCaller:
-        operator = verify_token(bearer_token(request))
+        operator, expires_at = verify_token_expiry(bearer_token(request))
+        return self.admit(operator, expires_at)
+
+    def admit(self, operator: OperatorRow, expires_at: int) -> OperatorCaller:
+        """The caller, once the operator behind a token (or a stream ticket) is known."""
         if RANK.get(operator.role, 0) < RANK[self.min_role]:
             raise Forbidden(f"This needs the {self.min_role} role.")
-        return OperatorCaller(operator=operator)
+        return OperatorCaller(operator=operator, expires_at=expires_at)
 
 
 VIEWER = Operator("viewer")

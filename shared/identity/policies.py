@@ -68,7 +68,10 @@ class Client:
     description = "Firebase ID token of a client with a profile."
 
     def __call__(self, request: Request) -> ClientCaller:
-        user = verify_id_token(bearer_token(request))
+        return self.admit(verify_id_token(bearer_token(request)))
+
+    def admit(self, user: FirebaseUser) -> ClientCaller:
+        """The caller, once the Firebase user behind a token (or a stream ticket) is known."""
         with db.read() as connection:
             client = clients.by_uid(connection, user.uid)
             if client is None:
@@ -88,7 +91,10 @@ class Mitra:
     description = "Firebase ID token of a mitra who has logged in with phone OTP."
 
     def __call__(self, request: Request) -> MitraCaller:
-        user = verify_id_token(bearer_token(request))
+        return self.admit(verify_id_token(bearer_token(request)))
+
+    def admit(self, user: FirebaseUser) -> MitraCaller:
+        """The caller, once the Firebase user behind a token (or a stream ticket) is known."""
         with db.read() as connection:
             mitra = mitras.by_uid(connection, user.uid)
         if mitra is None:

@@ -1,7 +1,9 @@
 """A function's route table, and the one request pipeline every route goes through:
 
-    request id → route match → authenticate → parse body/query into typed models
-    → handler (calls one domain function) → JSON response or the contract's error shape.
+    request id → CORS preflight (`OPTIONS`, before any authentication) → route match
+    → authenticate → parse body/query into typed models → handler (calls one domain
+    function) → JSON response or the contract's error shape → CORS headers for an allowed
+    origin (errors and streams included).
 
 Routing is werkzeug's (the router Flask itself uses); bodies and queries are pydantic models
 with unknown fields forbidden, so a typo in a field name is a 400 that names it.
@@ -24,6 +26,7 @@ from werkzeug.routing import Map, Rule
 
 from shared import errors
 from shared.log import get_logger, log_event, request_id_var, trace_var
+from shared.web import cors
 from shared.web.errors import domain_error_response, error_response
 
 MAX_BODY_BYTES = 64 * 1024
@@ -55,6 +58,8 @@ class Call(Generic[BodyT]):
     query: Any
     params: Mapping[str, Any]
     request_id: str
+    # Stream routes whose policy can re-check an open stream's caller (shared.web.sse).
+    guard: Callable[[], str | None] | None = None
 
     @property
     def idempotency_key(self) -> str | None:
@@ -99,9 +104,11 @@ class Route:
 class Api:
     """The route table of one function; callable as its functions-framework entry point."""
 
-    def __init__(self, name: str, *, title: str) -> None:
+    def __init__(self, name: str, *, title: str, audience: str = "public") -> None:
         self.name = name
         self.title = title
+        # Whose CORS allow-list applies: "admin" (the control center) or "public" (the apps).
+        self.audience = audience
         self.routes: list[Route] = []
         self._map: Map | None = None
 
@@ -177,12 +184,17 @@ class Api:
         request_id_token = request_id_var.set(request_id)
         trace_token = trace_var.set(_trace(request))
         started = time.perf_counter()
+        origin = cors.allowed_origin(self.audience, request.headers.get("Origin"))
         try:
-            response = self._dispatch(request, request_id)
+            if request.method == "OPTIONS":
+                response = self._preflight(request, origin)
+            else:
+                response = self._dispatch(request, request_id)
         finally:
             request_id_var.reset(request_id_token)
             trace_var.reset(trace_token)
         response.headers["X-Request-Id"] = request_id
+        cors.decorate(response, origin)
         if response.status_code >= 500:
             log_event(
                 logger,
@@ -195,6 +207,13 @@ class Api:
                 request_id=request_id,
             )
         return response
+
+    def _preflight(self, request: Request, origin: str | None) -> Response:
+        """Answered from the route table alone: a browser sends no credentials with it."""
+        methods = self.url_map.bind("").allowed_methods(request.path)
+        if not methods:
+            return error_response(404, "not_found", "No such endpoint.", {"path": request.path})
+        return cors.preflight(origin, (m for m in methods if m != "HEAD"))
 
     def _dispatch(self, request: Request, request_id: str) -> Response:
         adapter = self.url_map.bind("", url_scheme=request.scheme)
@@ -217,6 +236,7 @@ class Api:
             caller = route.auth(request)
             body = _parse_body(request, route.body) if route.body else None
             query = _parse_query(request, route.query) if route.query else None
+            guard = getattr(route.auth, "guard", None) if route.stream else None
             result = route.handler(
                 Call(
                     request=request,
@@ -225,6 +245,7 @@ class Api:
                     query=query,
                     params=params,
                     request_id=request_id,
+                    guard=guard(caller) if guard is not None else None,
                 )
             )
             return _to_response(result, route)

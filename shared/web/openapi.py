@@ -99,6 +99,9 @@ def _operation(route: Route, components: _Components) -> dict[str, Any]:
         }
     if route.auth.scheme:
         operation["security"] = [{route.auth.scheme: []}]
+        alternative = getattr(route.auth, "alt_scheme", None)
+        if alternative:  # stream routes: `?ticket=` in place of Authorization
+            operation["security"].append({alternative: []})
 
     success: dict[str, Any] = {"description": "Success"}
     if route.stream:
@@ -150,6 +153,12 @@ def build_document(apis: list[Api], prefix: str, title: str) -> dict[str, Any]:
                     "bearerFormat": "Firebase ID token",
                 },
                 "operator": {"type": "http", "scheme": "bearer", "bearerFormat": "Operator token"},
+                "streamTicket": {
+                    "type": "apiKey",
+                    "in": "query",
+                    "name": "ticket",
+                    "description": "Single-use stream ticket from the stream-tickets route",
+                },
                 "xenditCallbackToken": {
                     "type": "apiKey",
                     "in": "header",

@@ -24,6 +24,7 @@ import contextlib
 import json
 import os
 import queue
+import random
 import threading
 import time
 from collections import OrderedDict, deque
@@ -35,7 +36,7 @@ import redis
 from flask import Response
 
 from shared import valkey
-from shared.events import BROADCAST_CHANNEL
+from shared.events import BROADCAST_CHANNEL, envelope
 from shared.log import get_logger, log_event
 
 logger = get_logger("halo.sse")
@@ -270,15 +271,46 @@ def format_event(raw: str) -> str:
     return f"id: {envelope['id']}\nevent: {envelope['type']}\ndata: {raw}\n\n"
 
 
+Guard = Callable[[], str | None]
+"""Re-checks an open stream's caller: the reason the stream must end (`suspended`,
+`role_changed`, `password_changed`, `token_expired`, `signed_out`), or None."""
+
+CLOSED_EVENT = "stream.closed"
+
+
+def recheck_interval_s() -> float:
+    from shared.config import get_config
+
+    return get_config().stream_recheck_s
+
+
+def run_guard(guard: Guard) -> str | None:
+    """The guard's verdict; a store that is briefly unreachable keeps the stream open (the
+    next re-check decides), rather than closing every open stream at once."""
+    try:
+        return guard()
+    except Exception as exc:
+        log_event(logger, 30, "stream re-check failed", error=type(exc).__name__)
+        return None
+
+
+def closing_frame(reason: str) -> str:
+    """The one event a stream sends before it ends because its caller lost the right to it."""
+    return format_event(envelope(CLOSED_EVENT, {"reason": reason}))
+
+
 def event_stream(
     audience: str,
     recipient_id: str,
     snapshot: Callable[[], str],
     last_event_id: str | None = None,
+    guard: Guard | None = None,
 ) -> Response:
     """A `text/event-stream` response: `snapshot()` (a JSON envelope) first, then this
     recipient's missed events when `Last-Event-ID` is still known here, then live events,
-    with a keep-alive comment whenever nothing was sent for the keep-alive interval."""
+    with a keep-alive comment whenever nothing was sent for the keep-alive interval. Every
+    `STREAM_RECHECK_S` the `guard` re-checks the caller; when it names a reason, the stream
+    sends `stream.closed` with it and ends."""
     the_hub = hub()
     stream = the_hub.open(audience, str(recipient_id))
     try:
@@ -294,13 +326,26 @@ def event_stream(
             yield f"retry: 3000\n{format_event(first)}"
             for raw in missed or ():
                 yield format_event(raw)
-            keepalive = keepalive_interval_s()
-            deadline = time.monotonic() + max_stream_s()
-            while time.monotonic() < deadline:
-                try:
-                    item = stream.queue.get(timeout=keepalive)
-                except queue.Empty:
+            keepalive, recheck = keepalive_interval_s(), recheck_interval_s()
+            now = time.monotonic()
+            deadline = now + max_stream_s()
+            # The first re-check is spread over the interval, so streams opened together
+            # (a deploy, a reconnect wave) do not re-check together.
+            next_keepalive, next_check = now + keepalive, now + recheck * random.uniform(0.5, 1)
+            while (now := time.monotonic()) < deadline:
+                if guard is not None and now >= next_check:
+                    reason = run_guard(guard)
+                    if reason is not None:
+                        yield closing_frame(reason)
+                        return
+                    next_check = now + recheck
+                if now >= next_keepalive:
                     yield ": keep-alive\n\n"
+                    next_keepalive = now + keepalive
+                wake = min(next_keepalive, next_check if guard is not None else deadline)
+                try:
+                    item = stream.queue.get(timeout=max(0.0, wake - now))
+                except queue.Empty:
                     continue
                 if item is _OVERFLOW:
                     return
@@ -308,6 +353,7 @@ def event_stream(
                     item = snapshot()
                     the_hub.remember_snapshot(stream, item)
                 yield format_event(item)
+                next_keepalive = time.monotonic() + keepalive
         finally:
             the_hub.close(stream)
 
