@@ -315,6 +315,11 @@ class XenditStandin:
         with self._lock:
             self._read_failures.extend([status] * count)
 
+    def stop_failing_reads(self) -> None:
+        """Forget injected read failures not yet used (Xendit is back)."""
+        with self._lock:
+            self._read_failures.clear()
+
     def _mark_paid(
         self, invoice_id: str, amount: float | None, currency: str | None
     ) -> dict[str, Any]:

@@ -27,8 +27,10 @@ def _emit(level: int, message: str, event: str, **fields: Any) -> None:
     log_event(logger, level, message, event=event, **fields)
 
 
-def pairing_outcome(outcome: PairingOutcome, time_to_match_ms: int | None = None) -> None:
-    fields: dict[str, Any] = {"outcome": outcome}
+def pairing_outcome(
+    outcome: PairingOutcome, request_id: Any, time_to_match_ms: int | None = None
+) -> None:
+    fields: dict[str, Any] = {"outcome": outcome, "request_id": str(request_id)}
     if time_to_match_ms is not None:
         fields["time_to_match_ms"] = int(time_to_match_ms)
     _emit(INFO, f"pairing request {outcome}", "pairing_outcome", **fields)
@@ -46,7 +48,11 @@ def orphan_detected(session_id: Any, age_s: float) -> None:
 
 def orphan_handled(session_id: Any, action: str) -> None:
     _emit(
-        INFO, "orphaned session handled", "orphan_handled", session_id=str(session_id), action=action
+        INFO,
+        "orphaned session handled",
+        "orphan_handled",
+        session_id=str(session_id),
+        action=action,
     )
 
 

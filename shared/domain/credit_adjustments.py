@@ -80,4 +80,3 @@ def adjust(
             },
         )
     return Adjustment(entry, after, created=True)
-

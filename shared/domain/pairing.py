@@ -176,7 +176,7 @@ def offer(
         with db.transaction() as connection:
             row = store.close(connection, row.id, "no_bestie") or row
         if row.reroute_session is None:
-            signals.pairing_outcome("no_bestie")
+            signals.pairing_outcome("no_bestie", row.id)
         domain_events.emit("pairing.no_bestie", {"request_id": row.id, "client_id": client.id})
         return row
     # Offer first, record second: the claim reads only Valkey, so the offer reaches phones
@@ -383,7 +383,7 @@ def _match(mitra_id: UUID, request_id: UUID) -> Match:
     pipe.execute()
     if moved_from is not None:
         return _announce_moved(mitra, request_id, session, moved_from, client)
-    signals.pairing_outcome("matched", matched.time_to_match_ms)
+    signals.pairing_outcome("matched", request_id, matched.time_to_match_ms)
     shown_client = visible_client(client.display_name)
     shown_mitra = visible_mitra(mitra)
     ids = {"request_id": str(request_id), "session_id": str(session.id)}
@@ -504,7 +504,7 @@ def _announce_close(row: RequestRow) -> None:
         events.publish("client", row.client_id, "pairing.expired", ids)
     _announce_offer_closed(row.id, row.status)
     if row.status in ("expired", "cancelled") and row.reroute_session is None:
-        signals.pairing_outcome(row.status)  # type: ignore[arg-type]
+        signals.pairing_outcome(row.status, row.id)  # type: ignore[arg-type]
     domain_events.emit(f"pairing.{row.status}", {**ids, "client_id": str(row.client_id)})
 
 

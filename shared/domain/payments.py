@@ -222,7 +222,11 @@ def handle_invoice_callback(callback: InvoiceCallback, source: Source = "webhook
             source=source,
         )
     if source == "webhook":
-        signals.xendit_webhook(SIGNAL_OUTCOMES[outcome])
+        signals.xendit_webhook(
+            SIGNAL_OUTCOMES[outcome],
+            external_id=callback.external_id,
+            invoice_id=callback.invoice_id,
+        )
     level = 30 if outcome in ("mismatch", "unknown_payment") else 20
     log_event(
         logger,

@@ -100,9 +100,7 @@ def _record(outcome: SweepOutcome) -> None:
         logger.exception("could not record the sweeper run in PostgreSQL")
     log_event(logger, 20, "sweep finished", status=outcome.status, steps=outcome.steps)
     finished = outcome.finished_at or outcome.started_at
-    signals.sweeper_run(
-        outcome.status, (finished - outcome.started_at).total_seconds() * 1000
-    )
+    signals.sweeper_run(outcome.status, (finished - outcome.started_at).total_seconds() * 1000)
 
 
 @dataclass(frozen=True, slots=True)

@@ -85,7 +85,11 @@ class AdminPaymentOut(ResponseModel):
         row, events = item
         return cls.model_validate(
             {
-                **{name: getattr(row, name) for name in cls.model_fields if name != "webhook_events"},
+                **{
+                    name: getattr(row, name)
+                    for name in cls.model_fields
+                    if name != "webhook_events"
+                },
                 "webhook_events": [WebhookEventOut.model_validate(e) for e in events],
             }
         )
@@ -146,7 +150,7 @@ class CreditAdjustmentOut(ResponseModel):
             sessions=entry.sessions,
             reference=entry.reference,
             reason=entry.reason or "",
-            operator_id=entry.operator_id,  # type: ignore[arg-type]  # set for adjustments
+            operator_id=entry.operator_id,
             created_at=entry.created_at,
             balance=BalanceOut.model_validate(adjustment.balance),
         )
