@@ -12,12 +12,14 @@ should have come by then — and settles each exactly as the webhook would.
 - Xendit down or refusing → left exactly as it was; the next sweep asks again;
 - still PENDING at Xendit → left; asked again later.
 
-At most `RECONCILE_BATCH` payments per run, least recently looked at first, so a payment
-Xendit keeps failing on cannot starve the others.
+At most `RECONCILE_BATCH` payments per run and about `TIME_BUDGET_S` seconds, least
+recently looked at first, so a payment Xendit keeps failing on cannot starve the others;
+the first error ends the step's run (Xendit is probably down; the next run asks again).
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from shared import db, payments_provider, signals
@@ -29,6 +31,8 @@ from shared.store.payments import PaymentRow
 
 logger = get_logger("halo.reconciliation")
 
+# Seconds of one run this step may spend asking Xendit (each call may take up to 10 s).
+TIME_BUDGET_S = 30
 NOT_FOUND_REASON = "Xendit does not know this invoice (404) during reconciliation."
 MISMATCH_REASON = "Xendit reports a payment that does not match the invoice amount/currency."
 
@@ -49,10 +53,18 @@ def sweep() -> dict[str, int]:
         due = payments.overdue_pending(
             connection, margin_s=config.reconcile_margin_s, limit=config.reconcile_batch
         )
-    counts = {"checked": len(due)}
+    counts = {"checked": 0}
+    started = time.monotonic()
     for payment in due:
+        if time.monotonic() - started > TIME_BUDGET_S:
+            break
         outcome = reconcile(payment)
+        counts["checked"] += 1
         counts[outcome] = counts.get(outcome, 0) + 1
+        if outcome == "error":
+            # Xendit is down or refusing: the rest would wait out their timeouts too, and
+            # the sweeper's run must stay well inside its 120 s. Next run asks again.
+            break
     return counts
 
 
