@@ -293,10 +293,11 @@ class XenditStandin:
         body = self._mark_paid(invoice_id, amount, currency)
         return self._deliver(invoice_id, body, self.callback_token)
 
-    def pay_silently(self, invoice_id: str) -> dict[str, Any]:
+    def pay_silently(self, invoice_id: str, amount: float | None = None) -> dict[str, Any]:
         """Mark PAID without sending the callback (a webhook Xendit never delivered, for
-        reconciliation tests); returns the callback body that was *not* sent."""
-        return self._mark_paid(invoice_id, None, None)
+        reconciliation tests; ``amount`` may be made wrong); returns the callback body that
+        was *not* sent."""
+        return self._mark_paid(invoice_id, amount, None)
 
     def expire_silently(self, invoice_id: str) -> None:
         """Mark EXPIRED without sending the callback."""

@@ -115,6 +115,20 @@ def test_an_invoice_xendit_does_not_know_fails_the_payment_with_its_reason(
     assert shown["status"] == "failed"
 
 
+def test_a_paid_amount_that_does_not_match_fails_the_payment_without_credit(
+    api, stack, database, overdue
+):
+    buyer, payment_id, invoice_id = overdue
+    stack.xendit.pay_silently(invoice_id, amount=1000)
+
+    assert stack.sweep_now() == 200
+
+    state = _state(api, database, buyer, payment_id)
+    assert state["status"] == "failed" and "match" in state["failure_reason"]
+    assert (state["credits"], state["ledger_entries"]) == (0, 0)
+    assert state["recorded"] == [("reconciliation", "mismatch")]
+
+
 def test_xendit_down_leaves_the_payment_pending_and_the_next_sweep_settles_it(
     api, stack, database, overdue
 ):
