@@ -5,6 +5,7 @@ are refused with nothing written."""
 from __future__ import annotations
 
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import sqlalchemy as sa
@@ -155,3 +156,27 @@ def test_an_unknown_client_is_404(admin_api, root):
         headers=root.headers,
     )
     assert response.status_code == 404
+
+
+def test_concurrent_refunds_never_take_the_credits_below_zero(
+    api, admin_api, root, make_client, database
+):
+    client = make_client()
+    granted = admin_api.post(
+        _path(client.id),
+        json={"sessions": 3, "reason": "Three to take back"},
+        headers=root.headers,
+    )
+    assert granted.status_code == 201
+
+    def refund(_: int) -> int:
+        return admin_api.post(
+            _path(client.id), json={"sessions": -1, "reason": "One back"}, headers=root.headers
+        ).status_code
+
+    with ThreadPoolExecutor(8) as pool:
+        statuses = sorted(pool.map(refund, range(8)))
+
+    assert statuses == [201] * 3 + [409] * 5
+    assert _credits(api, client) == 0
+    assert _written(database, client.id)[0] == 1 + 1 + 3  # trial grant, grant, 3 refunds
