@@ -15,7 +15,10 @@ the only difference from production is ``xendit.Configuration(host=standin.base_
   status and send a Xendit-shaped invoice callback to ``callback_url`` with the
   ``x-callback-token`` header (JSON answer for scripts, a redirect for browser forms).
 * Test hooks under ``/_standin/`` and on the object: make the next creations fail, list
-  and reset invoices, and send webhooks with a wrong amount, currency or token.
+  and reset invoices, and send webhooks with a wrong amount, currency or token; for
+  reconciliation, mark an invoice PAID or EXPIRED without sending its webhook
+  (``pay_silently``, ``expire_silently``), forget one (reads answer 404) and make the next
+  reads fail (``fail_reads``: Xendit down).
 
 Deliberate simplifications: invoices never expire on their own (use *Expire*), PAID never
 becomes SETTLED, webhooks are sent once and synchronously (no retries), and state lives in
@@ -180,6 +183,7 @@ class XenditStandin:
         self._invoices: dict[str, dict[str, Any]] = {}
         self._idempotency: dict[str, str] = {}
         self._failures: list[int] = []
+        self._read_failures: list[int] = []
         self._deliveries: list[WebhookDelivery] = []
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
@@ -279,6 +283,7 @@ class XenditStandin:
             self._invoices.clear()
             self._idempotency.clear()
             self._failures.clear()
+            self._read_failures.clear()
             self._deliveries.clear()
 
     def pay(
@@ -289,6 +294,40 @@ class XenditStandin:
         Paying a PAID invoice replays its callback (as Xendit's retries would); paying an
         EXPIRED one raises StandinError 409.
         """
+        body = self._mark_paid(invoice_id, amount, currency)
+        return self._deliver(invoice_id, body, self.callback_token)
+
+    def pay_silently(self, invoice_id: str, amount: float | None = None) -> dict[str, Any]:
+        """Mark PAID without sending the callback (a webhook Xendit never delivered, for
+        reconciliation tests; ``amount`` may be made wrong); returns the callback body that
+        was *not* sent."""
+        return self._mark_paid(invoice_id, amount, None)
+
+    def expire_silently(self, invoice_id: str) -> None:
+        """Mark EXPIRED without sending the callback."""
+        with self._lock:
+            self._expire_locked(invoice_id)
+
+    def forget(self, invoice_id: str) -> None:
+        """Drop an invoice, so reading it answers 404 (an invoice Xendit does not know)."""
+        with self._lock:
+            self._invoices.pop(invoice_id, None)
+
+    def fail_reads(self, status: int = 503, count: int = 1) -> None:
+        """Make the next ``count`` invoice reads (GET) answer ``status`` (Xendit down)."""
+        if not 400 <= status <= 599 or count < 1:
+            raise ValueError("status must be 4xx/5xx and count >= 1")
+        with self._lock:
+            self._read_failures.extend([status] * count)
+
+    def stop_failing_reads(self) -> None:
+        """Forget injected read failures not yet used (Xendit is back)."""
+        with self._lock:
+            self._read_failures.clear()
+
+    def _mark_paid(
+        self, invoice_id: str, amount: float | None, currency: str | None
+    ) -> dict[str, Any]:
         with self._lock:
             invoice = self._get(invoice_id)
             if invoice["status"] == "EXPIRED":
@@ -304,8 +343,7 @@ class XenditStandin:
             overrides: dict[str, Any] = {"amount": paid_amount, "paid_amount": paid_amount}
             if currency is not None:
                 overrides["currency"] = currency
-            body = self._callback_body(invoice, "PAID", overrides)
-        return self._deliver(invoice_id, body, self.callback_token)
+            return self._callback_body(invoice, "PAID", overrides)
 
     def expire(self, invoice_id: str) -> WebhookDelivery:
         """Mark EXPIRED and send the EXPIRED callback (StandinError 409 if already paid).
@@ -510,6 +548,11 @@ class XenditStandin:
 
     def _api_get(self, request: Request, invoice_id: str) -> Response:
         self._check_auth(request)
+        with self._lock:
+            failure = self._read_failures.pop(0) if self._read_failures else None
+        if failure is not None:
+            code = _FAIL_CODES.get(failure, "SERVER_ERROR")
+            raise StandinError(failure, code, f"Stand-in failure injected ({failure})")
         return _json(self.invoice(invoice_id), 200)
 
     def _api_expire(self, request: Request, invoice_id: str) -> Response:

@@ -58,6 +58,16 @@ class Config(BaseSettings):
         default=None, description="full Cloud Scheduler job name, for sweeper health"
     )
 
+    reconcile_margin_s: int = Field(
+        default=600, ge=0, description="wait this long past an invoice's expiry for its webhook"
+    )
+    reconcile_batch: int = Field(
+        default=20, ge=1, le=500, description="payments asked of Xendit per sweep, at most"
+    )
+    session_timeout_batch: int = Field(
+        default=100, ge=1, le=1000, description="overdue sessions ended per sweep, at most"
+    )
+
     settings_cache_s: float = Field(
         default=5.0, ge=0, description="max staleness of operator settings in a process"
     )

@@ -27,6 +27,17 @@ _QUERY_SECRET = re.compile(r"(?i)\b(ticket|token|access_token|id_token|auth)=[^&
 _QUERY_STRING = re.compile(r"\?[^\s\"]*")
 
 
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+
+def _field(value: Any) -> Any:
+    # An id field holding exactly a UUID is no phone number, though its digit runs and
+    # hyphens look like one to the pattern; left intact so log lines can be correlated.
+    if not isinstance(value, str) or _UUID.match(value):
+        return value
+    return redact(value)
+
+
 def redact(text: str) -> str:
     text = _BEARER.sub("Bearer [redacted]", text)
     text = _QUERY_SECRET.sub(r"\1=[redacted]", text)
@@ -50,7 +61,7 @@ class JsonFormatter(logging.Formatter):
             entry["logging.googleapis.com/trace"] = trace
         fields = getattr(record, "fields", None)
         if fields:
-            entry.update({k: redact(v) if isinstance(v, str) else v for k, v in fields.items()})
+            entry.update({k: _field(v) for k, v in fields.items()})
         if record.exc_info:
             entry["exception"] = redact(self.formatException(record.exc_info))
         return json.dumps(entry, default=str)

@@ -5,6 +5,7 @@ role that may call it; roles nest (superadmin ⊇ admin ⊇ viewer)."""
 
 from __future__ import annotations
 
+import queue
 import time
 from collections.abc import Iterator
 from datetime import datetime
@@ -16,11 +17,15 @@ from shared import events
 from shared.domain import (
     audit,
     client_admin,
+    credit_adjustments,
     dashboard,
+    health,
     mitra_admin,
     online_logs,
     operators,
+    orphans,
     package_admin,
+    payment_admin,
     reroute,
     session_admin,
     settings,
@@ -75,13 +80,23 @@ from shared.schemas.admin_live import (
     TransitionOut,
     TransitionPage,
 )
+from shared.schemas.operations import (
+    AdminPaymentOut,
+    AdminPaymentPage,
+    CreditAdjustmentIn,
+    CreditAdjustmentOut,
+    PaymentQuery,
+    ReadinessOut,
+)
 from shared.schemas.streams import StreamTicketOut
 from shared.web import Api, Call, Reply
 from shared.web.pagination import PageQuery, page_of
 from shared.web.sse import (
     Guard,
+    Stream,
     closing_frame,
     format_event,
+    hub,
     max_stream_s,
     recheck_interval_s,
     run_guard,
@@ -249,6 +264,30 @@ def get_user(call: Call[None]) -> UserDetailOut:
     return UserDetailOut.of_view(view.row, view.balance)
 
 
+@api.post(
+    "/api/admin/users/<uuid:client_id>/credit-adjustments",
+    auth=SUPERADMIN,
+    body=CreditAdjustmentIn,
+    response=CreditAdjustmentOut,
+    status=201,
+    errors=("not_found", "conflict"),
+)
+def adjust_credits(call: Call[CreditAdjustmentIn]) -> CreditAdjustmentOut | Reply:
+    """Grant (sessions > 0) or refund (sessions < 0) bought credits, with a reason; a ledger
+    entry, audited. A refund below zero credits → 409; a retry with the same
+    Idempotency-Key → 200 with the first entry."""
+    caller: OperatorCaller = call.caller
+    adjustment = credit_adjustments.adjust(
+        caller.id,
+        call.params["client_id"],
+        call.body.sessions,
+        call.body.reason,
+        call.idempotency_key,
+    )
+    out = CreditAdjustmentOut.of(adjustment)
+    return out if adjustment.created else Reply(out, status=200)
+
+
 @api.patch(
     "/api/admin/users/<uuid:client_id>", auth=ADMIN, body=UserPatchIn, response=UserDetailOut
 )
@@ -351,14 +390,22 @@ def create_stream_ticket(call: Call[None]) -> Reply:
 def dashboard_stream(call: Call[None]) -> Response:
     """The dashboard as server-sent events: on every change, and at least every 5 s.
     `?ticket=` (from `POST /api/admin/stream-tickets`) may replace `Authorization`."""
-    first = dashboard.snapshot()
+    # Orphan alerts (`session.orphaned`) are forwarded as their own events between frames;
+    # the handled orphan also changes the figures, so the alert goes out within a tick.
+    alerts = hub().open("admin", orphans.ALERT_RECIPIENT)
+    try:
+        first = dashboard.snapshot()
+    except BaseException:
+        hub().close(alerts)
+        raise
     later = dashboard.watch(first, until=time.monotonic() + max_stream_s())
-    return _event_stream(first, later, call.guard)
+    return _event_stream(first, later, alerts, call.guard)
 
 
 def _event_stream(
     first: dashboard.Dashboard,
     later: Iterator[dashboard.Dashboard | None],
+    alerts: Stream,
     guard: Guard | None,
 ) -> Response:
     def frame(board: dashboard.Dashboard | None) -> str:
@@ -366,6 +413,15 @@ def _event_stream(
             return ": keep-alive\n\n"
         payload = DashboardOut.of(board).model_dump(mode="json")
         return format_event(events.envelope("dashboard", payload))
+
+    def pending_alerts() -> Iterator[str]:
+        while True:
+            try:
+                item = alerts.queue.get_nowait()
+            except queue.Empty:
+                return
+            if isinstance(item, str):  # hub control items (resync, overflow) are not alerts
+                yield format_event(item)
 
     def generate() -> Iterator[str]:
         # The feed yields at least every DASHBOARD_MAX_SILENCE_S, so a re-check is due at
@@ -381,8 +437,10 @@ def _event_stream(
                         yield closing_frame(reason)
                         return
                     next_check = time.monotonic() + recheck
+                yield from pending_alerts()
                 yield frame(board)
         finally:
+            hub().close(alerts)
             close = getattr(later, "close", None)
             if close is not None:
                 close()
@@ -391,6 +449,32 @@ def _event_stream(
         generate(),
         mimetype="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+@api.get("/api/admin/health", auth=VIEWER, response=ReadinessOut)
+def get_health(call: Call[None]) -> ReadinessOut | Reply:
+    """Readiness: PostgreSQL, Valkey and the sweeper's last run, each ok/degraded/down;
+    503 (same body) when a store is down."""
+    readiness = health.readiness()
+    out = ReadinessOut.of(readiness)
+    return Reply(out, status=503) if readiness.status == "down" else out
+
+
+@api.get("/api/admin/payments", auth=ADMIN, query=PaymentQuery, response=AdminPaymentPage)
+def list_payments(call: Call[None]) -> AdminPaymentPage:
+    """Payments, newest first, by status and client, each with its recorded callbacks
+    (webhook or reconciliation) and their outcomes."""
+    query: PaymentQuery = call.query
+    rows = payment_admin.payment_page(
+        status=query.status, client_id=query.client_id, after=query.after, limit=query.limit + 1
+    )
+    return page_of(
+        AdminPaymentPage,
+        rows,
+        query.limit,
+        lambda item: (item[0].created_at, item[0].id),
+        AdminPaymentOut.of,
     )
 
 

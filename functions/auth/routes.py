@@ -19,9 +19,17 @@ from shared.schemas.accounts import (
     MitraProfileOut,
     PublicConfigOut,
 )
+from shared.schemas.operations import HealthOut
 from shared.web import Api, Call, Reply
 
 api = Api("auth", title="Halo Bestie identity")
+
+
+@api.get("/api/shared/health", auth=OPEN, response=HealthOut)
+def health(call: Call[None]) -> HealthOut:
+    """Liveness for the load balancer and uptime checks: no store is asked, nothing internal
+    is said (operators' readiness view: GET /api/admin/health)."""
+    return HealthOut(status="ok")
 
 
 @api.get("/api/shared/config", auth=OPEN, response=PublicConfigOut)

@@ -34,7 +34,7 @@ from uuid import UUID
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from shared import db, domain_events, errors, events, valkey
+from shared import db, domain_events, errors, events, signals, valkey
 from shared.domain import entitlement, presence, settings
 from shared.domain import sessions as session_rules
 from shared.log import get_logger, log_event
@@ -175,6 +175,8 @@ def offer(
     if not offered:
         with db.transaction() as connection:
             row = store.close(connection, row.id, "no_bestie") or row
+        if row.reroute_session is None:
+            signals.pairing_outcome("no_bestie", row.id)
         domain_events.emit("pairing.no_bestie", {"request_id": row.id, "client_id": client.id})
         return row
     # Offer first, record second: the claim reads only Valkey, so the offer reaches phones
@@ -349,10 +351,10 @@ def _match(mitra_id: UUID, request_id: UUID) -> Match:
             else:
                 session = sessions.insert_active(connection, client_id=client.id, mitra_id=mitra.id)
                 entitlement.consume_for_session(connection, client.id, session.id)
-            if (
-                store.mark_matched(connection, request_id, session_id=session.id, mitra_id=mitra.id)
-                is None
-            ):
+            matched = store.mark_matched(
+                connection, request_id, session_id=session.id, mitra_id=mitra.id
+            )
+            if matched is None:
                 raise errors.Expired()
     except Exception as exc:
         status = _unclaim(request_id, str(mitra_id))
@@ -381,6 +383,7 @@ def _match(mitra_id: UUID, request_id: UUID) -> Match:
     pipe.execute()
     if moved_from is not None:
         return _announce_moved(mitra, request_id, session, moved_from, client)
+    signals.pairing_outcome("matched", request_id, matched.time_to_match_ms)
     shown_client = visible_client(client.display_name)
     shown_mitra = visible_mitra(mitra)
     ids = {"request_id": str(request_id), "session_id": str(session.id)}
@@ -500,6 +503,8 @@ def _announce_close(row: RequestRow) -> None:
     if row.status == "expired":
         events.publish("client", row.client_id, "pairing.expired", ids)
     _announce_offer_closed(row.id, row.status)
+    if row.status in ("expired", "cancelled") and row.reroute_session is None:
+        signals.pairing_outcome(row.status, row.id)  # type: ignore[arg-type]
     domain_events.emit(f"pairing.{row.status}", {**ids, "client_id": str(row.client_id)})
 
 

@@ -18,7 +18,7 @@ from uuid import UUID
 
 from sqlalchemy.engine import Connection
 
-from shared import db, payments_provider
+from shared import db, payments_provider, signals
 from shared.domain import entitlement
 from shared.errors import (
     Conflict,
@@ -31,7 +31,7 @@ from shared.log import get_logger, log_event
 from shared.store import ledger, packages, payments
 from shared.store.clients import ClientRow
 from shared.store.packages import PackageRow
-from shared.store.payments import Outcome, PaymentRow
+from shared.store.payments import Outcome, PaymentRow, Source
 
 INVOICE_DURATION_S = 3600
 # Longer than any provider call may take (10 s timeout), so a pending payment with no
@@ -190,9 +190,24 @@ def _open_invoice(payment: PaymentRow, package: PackageRow) -> PaymentRow:
 # -- Xendit's invoice callback ---------------------------------------------------------------
 
 
-def handle_invoice_callback(callback: InvoiceCallback) -> Outcome:
+# What each recorded outcome counts as in the `xendit_webhook` signal (shared.signals).
+SIGNAL_OUTCOMES: dict[str, signals.WebhookOutcome] = {
+    "credited": "credited",
+    "duplicate": "replayed",
+    "expired": "expired",
+    "mismatch": "mismatch",
+    "ignored": "ignored",
+    "unknown_payment": "rejected",
+}
+
+
+def handle_invoice_callback(callback: InvoiceCallback, source: Source = "webhook") -> Outcome:
     """Apply one (authenticated) callback and record it with its outcome, in one
-    transaction. The payment row is locked, so concurrent deliveries apply one at a time."""
+    transaction. The payment row is locked, so concurrent deliveries apply one at a time.
+
+    Reconciliation (shared.domain.reconciliation) settles through here too, with what
+    Xendit's GET says of the invoice in place of the callback (`source="reconciliation"`),
+    so a webhook arriving afterwards finds the same ledger reference and credits nothing."""
     with db.transaction() as connection:
         outcome = _apply(connection, callback)
         payments.record_webhook(
@@ -204,6 +219,13 @@ def handle_invoice_callback(callback: InvoiceCallback) -> Outcome:
             currency=callback.currency,
             outcome=outcome,
             payload=stripped(callback.body),
+            source=source,
+        )
+    if source == "webhook":
+        signals.xendit_webhook(
+            SIGNAL_OUTCOMES[outcome],
+            external_id=callback.external_id,
+            invoice_id=callback.invoice_id,
         )
     level = 30 if outcome in ("mismatch", "unknown_payment") else 20
     log_event(
@@ -214,6 +236,7 @@ def handle_invoice_callback(callback: InvoiceCallback) -> Outcome:
         status=callback.status,
         external_id=callback.external_id,
         invoice_id=callback.invoice_id,
+        source=source,
     )
     return outcome
 

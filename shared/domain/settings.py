@@ -42,6 +42,9 @@ class ProductSettings(BaseModel):
     trial_sessions: int = Field(default=1, ge=0, le=10)
     orphan_action: Literal["alert", "reroute"] = "alert"
     orphan_grace_s: int = Field(default=120, ge=0, le=3600)
+    # The sweeper ends a session this long after it started (end_reason `timeout`), so a
+    # session both people abandoned cannot hold a mitra's capacity forever.
+    session_max_minutes: int = Field(default=120, ge=15, le=480)
 
     @model_validator(mode="after")
     def _timeout_outlasts_two_heartbeats(self) -> Self:

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from shared import db, valkey
-from shared.domain import orphans, pairing, presence
+from shared import db, signals, valkey
+from shared.domain import orphans, pairing, presence, reconciliation, session_timeouts
 from shared.log import get_logger, log_event
 from shared.store import sweeper_runs
 from shared.store.sweeper_runs import RunStatus
@@ -38,6 +38,8 @@ STEPS: tuple[Step, ...] = (
     Step("presence_reconcile", presence.reconcile),
     Step("pairing_expiry", pairing.sweep),
     Step("orphans", orphans.sweep),
+    Step("session_timeouts", session_timeouts.sweep),
+    Step("payment_reconcile", reconciliation.sweep),
 )
 
 
@@ -97,6 +99,8 @@ def _record(outcome: SweepOutcome) -> None:
     except Exception:
         logger.exception("could not record the sweeper run in PostgreSQL")
     log_event(logger, 20, "sweep finished", status=outcome.status, steps=outcome.steps)
+    finished = outcome.finished_at or outcome.started_at
+    signals.sweeper_run(outcome.status, (finished - outcome.started_at).total_seconds() * 1000)
 
 
 @dataclass(frozen=True, slots=True)

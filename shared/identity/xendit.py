@@ -7,6 +7,7 @@ import hmac
 
 from flask import Request
 
+from shared import signals
 from shared.config import get_config
 from shared.errors import Unauthenticated
 
@@ -21,6 +22,7 @@ class XenditCallback:
         given = request.headers.get("x-callback-token", "").encode()
         # An unset token must refuse everything, never accept an empty header.
         if not expected or not hmac.compare_digest(given, expected):
+            signals.xendit_webhook("rejected")
             raise Unauthenticated("Missing or wrong x-callback-token.")
 
 

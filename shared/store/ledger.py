@@ -7,6 +7,7 @@ Every entry has a unique `reference` (e.g. `trial-grant:<client>`, `purchase:<pa
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
@@ -14,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 Bucket = Literal["trial", "credit"]
-Kind = Literal["grant", "purchase", "consumption", "refund"]
+Kind = Literal["grant", "purchase", "consumption", "refund", "adjustment"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,3 +75,58 @@ def balance(connection: Connection, client_id: UUID) -> Balance:
         {"client_id": client_id},
     ).one()
     return Balance(trial_sessions=int(row.trial), credits=int(row.credit))
+
+
+@dataclass(frozen=True, slots=True)
+class EntryRow:
+    id: int
+    client_id: UUID
+    bucket: str
+    kind: str
+    sessions: int
+    reference: str
+    operator_id: UUID | None
+    reason: str | None
+    created_at: datetime
+
+
+ENTRY_COLUMNS = "id, client_id, bucket, kind, sessions, reference, operator_id, reason, created_at"
+
+
+def append_adjustment(
+    connection: Connection,
+    *,
+    client_id: UUID,
+    sessions: int,
+    reference: str,
+    operator_id: UUID,
+    reason: str,
+) -> EntryRow:
+    """An operator's adjustment of bought credits (kind `adjustment`, bucket `credit`)."""
+    row = connection.execute(
+        sa.text(
+            f"""
+            INSERT INTO credit_ledger (client_id, bucket, kind, sessions, reference,
+                                       operator_id, reason)
+            VALUES (:client_id, 'credit', 'adjustment', :sessions, :reference,
+                    :operator_id, :reason)
+            RETURNING {ENTRY_COLUMNS}
+            """
+        ),
+        {
+            "client_id": client_id,
+            "sessions": sessions,
+            "reference": reference,
+            "operator_id": operator_id,
+            "reason": reason,
+        },
+    ).one()
+    return EntryRow(**row._mapping)
+
+
+def by_reference(connection: Connection, reference: str) -> EntryRow | None:
+    row = connection.execute(
+        sa.text(f"SELECT {ENTRY_COLUMNS} FROM credit_ledger WHERE reference = :reference"),
+        {"reference": reference},
+    ).one_or_none()
+    return EntryRow(**row._mapping) if row is not None else None

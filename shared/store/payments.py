@@ -15,11 +15,13 @@ from sqlalchemy.engine import Connection
 
 COLUMNS = (
     "id, client_id, package_id, sessions, amount, currency, status, idempotency_key,"
-    " xendit_invoice_id, invoice_url, expires_at, paid_at, created_at, updated_at"
+    " xendit_invoice_id, invoice_url, expires_at, paid_at, created_at, updated_at,"
+    " failure_reason"
 )
 
 Status = Literal["pending", "paid", "expired", "failed"]
 Outcome = Literal["credited", "duplicate", "expired", "mismatch", "unknown_payment", "ignored"]
+Source = Literal["webhook", "reconciliation"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +40,7 @@ class PaymentRow:
     paid_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    failure_reason: str | None = None
 
 
 def _row(result: sa.Row | None) -> PaymentRow | None:
@@ -198,17 +201,19 @@ def record_webhook(
     currency: str | None,
     outcome: Outcome,
     payload: dict[str, Any],
+    source: Source = "webhook",
 ) -> None:
     connection.execute(
         sa.text(
             """
             INSERT INTO payment_webhook_events (external_id, invoice_id, status, amount,
-                                                currency, outcome, payload)
+                                                currency, outcome, payload, source)
             VALUES (:external_id, :invoice_id, :status, :amount, :currency, :outcome,
-                    CAST(:payload AS jsonb))
+                    CAST(:payload AS jsonb), :source)
             """
         ),
         {
+            "source": source,
             "external_id": external_id,
             "invoice_id": invoice_id,
             "status": status,
@@ -218,3 +223,116 @@ def record_webhook(
             "payload": json.dumps(payload, default=str),
         },
     )
+
+
+# -- reconciliation --------------------------------------------------------------------------
+
+
+def overdue_pending(connection: Connection, *, margin_s: int, limit: int) -> list[PaymentRow]:
+    """Pending payments with an invoice whose expiry passed more than `margin_s` ago (their
+    webhook should have come), least recently looked at first, at most `limit`."""
+    rows = connection.execute(
+        sa.text(
+            f"""
+            SELECT {COLUMNS} FROM payments
+             WHERE status = 'pending' AND xendit_invoice_id IS NOT NULL
+               AND expires_at < now() - make_interval(secs => :margin)
+             ORDER BY updated_at, expires_at LIMIT :limit
+            """
+        ),
+        {"margin": margin_s, "limit": limit},
+    )
+    return [PaymentRow(**row._mapping) for row in rows]
+
+
+def touch_pending(connection: Connection, payment_id: UUID) -> None:
+    """Note that reconciliation looked at a payment it could not settle yet."""
+    connection.execute(
+        sa.text("UPDATE payments SET updated_at = now() WHERE id = :id AND status = 'pending'"),
+        {"id": payment_id},
+    )
+
+
+def fail_pending(connection: Connection, payment_id: UUID, reason: str) -> bool:
+    """Mark a still-pending payment failed with its reason; False when it was settled
+    meanwhile (a webhook won the race)."""
+    return (
+        connection.execute(
+            sa.text(
+                "UPDATE payments SET status = 'failed', failure_reason = :reason,"
+                " updated_at = now() WHERE id = :id AND status = 'pending' RETURNING id"
+            ),
+            {"id": payment_id, "reason": reason[:500]},
+        ).one_or_none()
+        is not None
+    )
+
+
+# -- the control center's list ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookEventRow:
+    id: int
+    received_at: datetime
+    status: str | None
+    outcome: str
+    source: str
+
+
+def admin_page(
+    connection: Connection,
+    *,
+    status: str | None,
+    client_id: UUID | None,
+    after: Any,
+    limit: int,
+) -> list[PaymentRow]:
+    """Newest first, by status and client; `after` is a pagination Keyset or None."""
+    keyset = after.params(UUID) if after is not None else {"after_at": None, "after_id": None}
+    rows = connection.execute(
+        sa.text(
+            f"""
+            SELECT {COLUMNS} FROM payments
+             WHERE (CAST(:status AS text) IS NULL OR status = :status)
+               AND (CAST(:client_id AS uuid) IS NULL OR client_id = :client_id)
+               AND (CAST(:after_at AS timestamptz) IS NULL
+                    OR (created_at, id) < (:after_at, :after_id))
+             ORDER BY created_at DESC, id DESC LIMIT :limit
+            """
+        ),
+        {"status": status, "client_id": client_id, "limit": limit, **keyset},
+    )
+    return [PaymentRow(**row._mapping) for row in rows]
+
+
+def webhook_events_of(
+    connection: Connection, payment_ids: list[UUID]
+) -> dict[UUID, list[WebhookEventRow]]:
+    """Every recorded callback (and reconciliation) per payment, oldest first."""
+    found: dict[UUID, list[WebhookEventRow]] = {pid: [] for pid in payment_ids}
+    if not payment_ids:
+        return found
+    rows = connection.execute(
+        sa.text(
+            """
+            SELECT id, received_at, status, outcome, source, external_id
+              FROM payment_webhook_events
+             WHERE external_id = ANY(CAST(:ids AS text[]))
+             ORDER BY received_at, id
+            """
+        ),
+        {"ids": [str(pid) for pid in payment_ids]},
+    )
+    for row in rows:
+        key = UUID(row.external_id)
+        found[key].append(
+            WebhookEventRow(
+                id=row.id,
+                received_at=row.received_at,
+                status=row.status,
+                outcome=row.outcome,
+                source=row.source,
+            )
+        )
+    return found

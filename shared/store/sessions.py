@@ -318,3 +318,16 @@ def claim_orphans(connection: Connection, grace_s: int, limit: int = 100) -> lis
         {"grace": grace_s, "limit": limit},
     )
     return [SessionRow(**row._mapping) for row in rows]
+
+
+def overdue_active(connection: Connection, *, max_age_s: int, limit: int) -> list[UUID]:
+    """Active sessions started more than `max_age_s` ago, oldest first, at most `limit`."""
+    rows = connection.execute(
+        sa.text(
+            "SELECT id FROM sessions WHERE status = 'active'"
+            " AND started_at < now() - make_interval(secs => :age)"
+            " ORDER BY started_at LIMIT :limit"
+        ),
+        {"age": max_age_s, "limit": limit},
+    )
+    return [row.id for row in rows]

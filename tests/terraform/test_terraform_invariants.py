@@ -833,8 +833,10 @@ def test_evaluated_secrets_and_roles_follow_least_privilege(evaluated: dict[str,
     functions = evaluated["functions"]
     assert functions["admin"]["secrets"] == ["OPERATOR_TOKEN_SECRET"]
     assert sorted(functions["payments"]["secrets"]) == ["XENDIT_API_KEY", "XENDIT_CALLBACK_TOKEN"]
+    # The sweeper reads invoices from Xendit (payment reconciliation), never callbacks.
+    assert functions["presence-sweeper"]["secrets"] == ["XENDIT_API_KEY"]
     for name, fn in functions.items():
-        if name not in {"admin", "payments"}:
+        if name not in {"admin", "payments", "presence-sweeper"}:
             assert fn["secrets"] == [], name
     assert functions["admin"]["project_roles"] == ["roles/cloudscheduler.viewer"]
 
