@@ -33,6 +33,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
         xendit=free_port(),
         postgres=free_port(),
         valkey=free_port(),
+        notifier=free_port(),
+        fcm=free_port(),
     )
     local = LocalStack(
         StackOptions(

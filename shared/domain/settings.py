@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shared import db, valkey
 from shared.config import get_config
+from shared.domain.push_text import PushTemplates
 from shared.store import settings_versions
 
 VALKEY_KEY = "settings:current"
@@ -42,6 +43,7 @@ class ProductSettings(BaseModel):
     trial_sessions: int = Field(default=1, ge=0, le=10)
     orphan_action: Literal["alert", "reroute"] = "alert"
     orphan_grace_s: int = Field(default=120, ge=0, le=3600)
+    push_templates: PushTemplates = PushTemplates()
 
     @model_validator(mode="after")
     def _timeout_outlasts_two_heartbeats(self) -> Self:
