@@ -78,7 +78,9 @@ def _error(status: int, code: str, message: str, **extra: Any) -> Response:
     status_name = {404: "NOT_FOUND", 400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED"}.get(
         status, code
     )
-    body = {"error": {"code": status, "message": message, "status": status_name, "details": details}}
+    body = {
+        "error": {"code": status, "message": message, "status": status_name, "details": details}
+    }
     return Response(json.dumps(body), status=status, mimetype="application/json")
 
 

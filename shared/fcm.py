@@ -31,7 +31,7 @@ from shared.config import get_config
 Outcome = Literal["sent", "unregistered", "invalid", "transient_failure", "dropped"]
 SCOPE = "https://www.googleapis.com/auth/firebase.messaging"
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
-LOCAL_TOKEN = "local-fcm-standin-token"
+LOCAL_TOKEN = "local-fcm-standin-token"  # noqa: S105  (not a secret: loopback stand-in only)
 ATTEMPTS = 3
 BACKOFF_S = 0.25  # doubled per attempt, with jitter; Retry-After honoured up to MAX_WAIT_S
 MAX_WAIT_S = 5.0

@@ -3,6 +3,8 @@ the push device registry of both."""
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from shared.domain import accounts, devices, settings
 from shared.identity.firebase import FirebaseUser
 from shared.identity.policies import (
@@ -112,12 +114,12 @@ CLIENT_DEVICE = "/api/client/devices/<string(minlength=0):token>"
 MITRA_DEVICE = "/api/mitra/devices/<string(minlength=0):token>"
 
 
-def _put_device(kind: devices.OwnerKind, owner_id: object, call: Call[DeviceIn]) -> Reply:
+def _put_device(kind: devices.OwnerKind, owner_id: UUID, call: Call[DeviceIn]) -> Reply:
     token = device_token(call.params["token"])
     body = call.body
     created = devices.register(
         kind,
-        owner_id,  # type: ignore[arg-type]
+        owner_id,
         token,
         platform=body.platform,
         app_version=body.app_version,

@@ -41,7 +41,9 @@ def register(
             locale=locale,
         )
     if outcome.dropped:
-        log_event(logger, 20, "oldest devices dropped", owner_kind=owner_kind, count=outcome.dropped)
+        log_event(
+            logger, 20, "oldest devices dropped", owner_kind=owner_kind, count=outcome.dropped
+        )
     return outcome.created
 
 

@@ -37,8 +37,8 @@ from flask import Response
 
 from shared import valkey
 from shared.events import BROADCAST_CHANNEL
-from shared.store import open_streams
 from shared.log import get_logger, log_event
+from shared.store import open_streams
 
 logger = get_logger("halo.sse")
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import secrets
 import time
-import urllib.request
 import uuid
 from typing import Any
 
@@ -36,7 +35,11 @@ def fcm(stack: Any) -> FcmStandin:
 @pytest.fixture
 def register_device(api: httpx.Client):  # type: ignore[no-untyped-def]
     def register(
-        user: Any, audience: str, *, token: str | None = None, locale: str = "id-ID",
+        user: Any,
+        audience: str,
+        *,
+        token: str | None = None,
+        locale: str = "id-ID",
         platform: str = "android",
     ) -> str:
         token = token or new_token()
@@ -61,16 +64,17 @@ def deliver(stack: Any, event_type: str, data: dict[str, Any], event_id: str | N
 
 def deliver_raw(stack: Any, payload: bytes) -> int:
     headers, body = pubsub_cloud_event(payload, "demo-halo-bestie", "events")
-    request = urllib.request.Request(stack.notifier_url, data=body, headers=headers)
-    try:
-        with urllib.request.urlopen(request, timeout=60) as response:
-            return int(response.status)
-    except urllib.error.HTTPError as error:
-        return int(error.code)
+    return httpx.post(stack.notifier_url, content=body, headers=headers, timeout=60).status_code
 
 
-def pushes(fcm: FcmStandin, token: str, *, at_least: int = 1, settle_s: float = 1.0,
-           timeout_s: float = 15.0) -> list[dict[str, Any]]:
+def pushes(
+    fcm: FcmStandin,
+    token: str,
+    *,
+    at_least: int = 1,
+    settle_s: float = 1.0,
+    timeout_s: float = 15.0,
+) -> list[dict[str, Any]]:
     """The messages the stand-in accepted for the token, once at least `at_least` arrived and
     nothing more came for `settle_s` (so "exactly one" is checked, not just "one")."""
     deadline = time.monotonic() + timeout_s

@@ -77,7 +77,10 @@ def test_an_eleventh_device_drops_the_oldest(api, database, make_client):
     client = make_client()
     tokens = [new_token() for _ in range(11)]
     for token in tokens:
-        assert api.put(f"/api/client/devices/{token}", json=BODY, headers=client.headers).status_code == 201
+        assert (
+            api.put(f"/api/client/devices/{token}", json=BODY, headers=client.headers).status_code
+            == 201
+        )
     assert _tokens_of(database, client.id) == tokens[1:]
 
 
@@ -86,7 +89,9 @@ def test_concurrent_registrations_never_keep_more_than_ten(api, database, make_c
     tokens = [new_token() for _ in range(24)]
 
     def put(token: str) -> int:
-        return api.put(f"/api/client/devices/{token}", json=BODY, headers=client.headers).status_code
+        return api.put(
+            f"/api/client/devices/{token}", json=BODY, headers=client.headers
+        ).status_code
 
     with ThreadPoolExecutor(max_workers=12) as pool:
         statuses = list(pool.map(put, tokens))
@@ -97,8 +102,12 @@ def test_concurrent_registrations_never_keep_more_than_ten(api, database, make_c
 def test_a_token_registered_by_another_account_moves(api, database, make_client, make_mitra):
     first, second = make_client(), make_mitra()
     token = new_token()
-    assert api.put(f"/api/client/devices/{token}", json=BODY, headers=first.headers).status_code == 201
-    assert api.put(f"/api/mitra/devices/{token}", json=BODY, headers=second.headers).status_code == 201
+    assert (
+        api.put(f"/api/client/devices/{token}", json=BODY, headers=first.headers).status_code == 201
+    )
+    assert (
+        api.put(f"/api/mitra/devices/{token}", json=BODY, headers=second.headers).status_code == 201
+    )
     assert _tokens_of(database, first.id) == []
     assert _tokens_of(database, second.id) == [token]
 

@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.presence.support import lapse
-from tests.push.conftest import deliver, deliver_raw, new_token, pushes
+from tests.push.conftest import deliver, deliver_raw, pushes
 
 
 def _types(messages):
@@ -87,7 +87,9 @@ def test_five_concurrent_redeliveries_push_once_per_device(
         "ended_by": "operator",
     }
     with ThreadPoolExecutor(max_workers=5) as pool:
-        statuses = list(pool.map(lambda _: deliver(stack, "session.ended", data, event_id), range(5)))
+        statuses = list(
+            pool.map(lambda _: deliver(stack, "session.ended", data, event_id), range(5))
+        )
     assert statuses == [200] * 5
     for token in tokens:
         (message,) = pushes(fcm, token)
@@ -113,9 +115,13 @@ def test_unregistered_token_is_deleted_and_not_sent_to_again(
     assert deliver(stack, "session.ended", data) == 200
     assert fcm.attempts(gone) == 1
     with database.connect() as connection:
-        left = connection.execute(
-            sa.text("SELECT token FROM devices WHERE owner_id = :o"), {"o": client.id}
-        ).scalars().all()
+        left = (
+            connection.execute(
+                sa.text("SELECT token FROM devices WHERE owner_id = :o"), {"o": client.id}
+            )
+            .scalars()
+            .all()
+        )
     assert left == [kept]
 
     assert deliver(stack, "session.ended", {**data, "session_id": str(uuid.uuid4())}) == 200
@@ -144,7 +150,10 @@ def test_transient_fcm_failures_are_retried_then_redelivered_without_duplicates(
 def test_sweeper_auto_offline_pushes_presence_offline(api, stack, fcm, make_mitra, register_device):
     mitra = make_mitra()
     token = register_device(mitra, "mitra", locale="en")
-    assert api.put("/api/mitra/presence", json={"status": "online"}, headers=mitra.headers).status_code == 200
+    assert (
+        api.put("/api/mitra/presence", json={"status": "online"}, headers=mitra.headers).status_code
+        == 200
+    )
     lapse(mitra.id)
 
     assert stack.sweep_now() == 200
@@ -156,7 +165,9 @@ def test_sweeper_auto_offline_pushes_presence_offline(api, stack, fcm, make_mitr
         "event_id": message["data"]["event_id"],
         "sent_at": message["data"]["sent_at"],
     }
-    assert message["notification"]["body"] == "You are offline now and will not receive new requests."
+    assert (
+        message["notification"]["body"] == "You are offline now and will not receive new requests."
+    )
 
 
 @pytest.mark.parametrize(
@@ -176,5 +187,10 @@ def test_malformed_event_is_acknowledged(stack, payload):
 def test_unknown_event_types_push_nothing(stack, fcm, make_client, register_device):
     client = make_client()
     token = register_device(client, "client")
-    assert deliver(stack, "pairing.cancelled", {"request_id": str(uuid.uuid4()), "client_id": client.id}) == 200
+    assert (
+        deliver(
+            stack, "pairing.cancelled", {"request_id": str(uuid.uuid4()), "client_id": client.id}
+        )
+        == 200
+    )
     assert fcm.attempts(token) == 0
