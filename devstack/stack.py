@@ -170,6 +170,9 @@ class LocalStack:
 
     @property
     def fcm_url(self) -> str:
+        # Port 0 (tests): the stand-in picked a free port itself, with no window for a race.
+        if self.fcm is not None:
+            return self.fcm.base_url
         return f"http://{LOOPBACK}:{self.options.ports.fcm}"
 
     @property
