@@ -20,7 +20,7 @@ from pathlib import Path
 from devstack.servers import free_port
 from devstack.stack import REPO_ROOT, LocalStack, Ports, StackOptions
 
-BENCHMARKS = ("coldstart", "presence", "pairing", "streams")
+BENCHMARKS = ("coldstart", "presence", "pairing", "streams", "push")
 REPORT = REPO_ROOT / "bench" / "results" / "latest.json"
 
 
