@@ -107,13 +107,15 @@ class FcmClient:
         return "transient_failure"
 
     def _send_once(self, push: Push) -> tuple[Outcome, float | None]:
+        import google.auth.exceptions
         import requests
 
         try:
             response = self._session.post(
                 self._url, json={"message": message(push)}, timeout=REQUEST_TIMEOUT_S
             )
-        except (requests.ConnectionError, requests.Timeout):
+        except (requests.RequestException, google.auth.exceptions.GoogleAuthError):
+            # Network trouble, or no access token right now (metadata server hiccup).
             return "transient_failure", None
         if response.status_code == 200:
             return "sent", None

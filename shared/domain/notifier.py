@@ -310,7 +310,11 @@ def handle(raw: Any) -> Handled:
     gone: list[str] = []
     retry: list[device_store.DeviceRow] = []
     for device, note, future in futures:
-        outcome = future.result()
+        try:
+            outcome: fcm.Outcome = future.result()
+        except Exception as exc:  # its claim must be given back, whatever went wrong
+            log_event(logger, 40, "push send crashed", error=type(exc).__name__)
+            outcome = "transient_failure"
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
         log_event(
             logger,
