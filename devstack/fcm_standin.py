@@ -33,7 +33,7 @@ from typing import Any
 
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 HOST = "127.0.0.1"
@@ -56,6 +56,13 @@ _FAILURES = {
     500: ("INTERNAL", "Internal error encountered."),
     429: ("QUOTA_EXCEEDED", "Quota exceeded for quota metric 'Send requests'."),
 }
+
+
+class _Quiet(WSGIRequestHandler):
+    """No access-log line per send: a 1,000-mitra fan-out would flood the console."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass
 
 
 class Invalid(Exception):
@@ -159,7 +166,9 @@ class FcmStandin:
 
     def start(self) -> FcmStandin:
         if self._server is None:
-            self._server = make_server(HOST, self._port, self._wsgi, threaded=True)
+            self._server = make_server(
+                HOST, self._port, self._wsgi, threaded=True, request_handler=_Quiet
+            )
             threading.Thread(
                 target=self._server.serve_forever,
                 kwargs={"poll_interval": 0.05},
