@@ -194,3 +194,33 @@ def test_unknown_event_types_push_nothing(stack, fcm, make_client, register_devi
         == 200
     )
     assert fcm.attempts(token) == 0
+
+
+def test_reroute_pushes_the_client_and_both_mitras(
+    stack, fcm, make_client, make_mitra, register_device
+):
+    client, away, to = make_client(), make_mitra(), make_mitra()
+    phones = {
+        "client": register_device(client, "client"),
+        "away": register_device(away, "mitra", platform="ios"),
+        "to": register_device(to, "mitra"),
+    }
+    session_id = str(uuid.uuid4())
+    data = {
+        "session_id": session_id,
+        "client_id": client.id,
+        "from_mitra_id": away.id,
+        "to_mitra_id": to.id,
+        "reason": "rerouted",
+    }
+    assert deliver(stack, "session.rerouted", data) == 200
+
+    got = {who: pushes(fcm, token, settle_s=0.3) for who, token in phones.items()}
+    assert all(len(messages) == 1 for messages in got.values())
+    client_push, away_push, to_push = got["client"][0], got["away"][0], got["to"][0]
+    assert client_push["data"]["type"] == "session.rerouted"
+    assert client_push["android"]["priority"] == "HIGH"
+    assert to_push["data"]["direction"] == "to" and to_push["android"]["priority"] == "HIGH"
+    assert away_push["data"]["direction"] == "away"
+    assert away_push["apns"]["headers"]["apns-priority"] == "5"
+    assert {m["data"]["session_id"] for m in (client_push, away_push, to_push)} == {session_id}
