@@ -20,7 +20,7 @@ from pathlib import Path
 from devstack.servers import free_port
 from devstack.stack import REPO_ROOT, LocalStack, Ports, StackOptions
 
-BENCHMARKS = ("coldstart", "presence", "pairing", "streams")
+BENCHMARKS = ("coldstart", "presence", "pairing", "streams", "push")
 REPORT = REPO_ROOT / "bench" / "results" / "latest.json"
 
 
@@ -43,7 +43,7 @@ def main(selected: list[str]) -> None:
     names = [name for name in BENCHMARKS if not selected or name in selected]
     report: dict[str, object] = {}
     with tempfile.TemporaryDirectory(prefix="halo-bench-") as data_dir:
-        ports = Ports(*(free_port() for _ in range(7)))
+        ports = Ports(*(free_port() for _ in range(9)))
         stack = LocalStack(
             StackOptions(
                 data_dir=Path(data_dir),

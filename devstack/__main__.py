@@ -40,6 +40,8 @@ def main() -> None:
         f"  Xendit stand-in                   {stack.xendit_url}\n"
         f"  sweeper (CloudEvent target)       {stack.sweeper_url}"
         f"  every {options.sweep_interval_s:g} s\n"
+        f"  notifier (domain-event CloudEvents) {stack.notifier_url}\n"
+        f"  FCM HTTP v1 stand-in              {stack.fcm_url}  (GET /_standin/messages)\n"
         f"  PostgreSQL                        {_without_password(stack.database_url)}\n"
         f"  Valkey                            {stack.valkey_url}\n"
         f"  superadmin                        admin@halobestie.local\n"

@@ -1,7 +1,9 @@
 """The whole local stack in one object: embedded PostgreSQL and Valkey (unless DATABASE_URL /
 VALKEY_URL point elsewhere), the Firebase Auth emulator, migrations and seed data, the public
 and internal gateways served by functions-framework, the sweeper fed by a Pub/Sub-shaped
-CloudEvent every `sweep_interval_s`, and the Xendit stand-in.
+CloudEvent every `sweep_interval_s`, the notifier fed every domain event as a Pub/Sub-shaped
+CloudEvent (shared.domain_events.LocalEndpointPublisher), the FCM HTTP v1 stand-in and the
+Xendit stand-in.
 
 `nox -s dev` runs it on the contract's fixed ports; the tests run a second one on free ports.
 """
@@ -22,6 +24,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from devstack.fcm_standin import FcmStandin
 from devstack.firebase_emulator import FirebaseAuthEmulator
 from devstack.seed import seed
 from devstack.servers import LOOPBACK, ChildProcess, EmbeddedPostgres, EmbeddedValkey, ManagedServer
@@ -46,6 +49,8 @@ class Ports:
     xendit: int = 8090
     postgres: int = 54329
     valkey: int = 63799
+    notifier: int = 8083
+    fcm: int = 8091
 
 
 @dataclass
@@ -143,6 +148,7 @@ class LocalStack:
             PROJECT_ID, options.ports.emulator, work_dir=self.data_dir, tools_dir=options.tools_dir
         )
         self.xendit: XenditStandin | None = None
+        self.fcm: FcmStandin | None = None
         self.servers: dict[str, FunctionServer] = {}
         self.database_url = options.database_url or ""
         self.valkey_url = options.valkey_url or ""
@@ -164,6 +170,17 @@ class LocalStack:
         return f"http://{LOOPBACK}:{self.options.ports.sweeper}"
 
     @property
+    def notifier_url(self) -> str:
+        return f"http://{LOOPBACK}:{self.options.ports.notifier}"
+
+    @property
+    def fcm_url(self) -> str:
+        # Port 0 (tests): the stand-in picked a free port itself, with no window for a race.
+        if self.fcm is not None:
+            return self.fcm.base_url
+        return f"http://{LOOPBACK}:{self.options.ports.fcm}"
+
+    @property
     def xendit_url(self) -> str:
         return f"http://{LOOPBACK}:{self.options.ports.xendit}"
 
@@ -180,6 +197,10 @@ class LocalStack:
             "XENDIT_API_KEY": o.xendit_api_key,
             "XENDIT_CALLBACK_TOKEN": o.xendit_callback_token,
             "XENDIT_API_BASE": self.xendit_url,
+            # Domain events reach the notifier as Eventarc would deliver them (asynchronously,
+            # retried); the notifier sends to the FCM stand-in.
+            "EVENTS_LOCAL_ENDPOINT": self.notifier_url,
+            "FCM_API_BASE": self.fcm_url,
             "ENVIRONMENT": o.environment,
             "SETTINGS_CACHE_S": str(o.settings_cache_s),
             "CORS_ADMIN_ORIGINS": ",".join(o.cors_admin_origins),
@@ -195,6 +216,7 @@ class LocalStack:
             self.emulator.start()
             self._prepare_database()
             self._start_xendit()
+            self.fcm = FcmStandin(self.options.ports.fcm).start()
             self._start_functions()
             self._start_sweeper_loop()
         except BaseException:
@@ -253,6 +275,21 @@ class LocalStack:
             {**base_env, "THREADS": "2"},
             log_dir,
         )
+        for entry in catalogue.domain_event_functions():
+            self.servers[entry.name] = FunctionServer(
+                entry.name,
+                self.options.ports.notifier,
+                [
+                    "--source",
+                    str(REPO_ROOT / "functions" / entry.source / "main.py"),
+                    "--target",
+                    entry.entry_point,
+                    "--signature-type",
+                    "cloudevent",
+                ],
+                {**base_env, "THREADS": str(entry.sizing.threads)},
+                log_dir,
+            )
         for server in self.servers.values():
             server.start()
 
@@ -286,6 +323,8 @@ class LocalStack:
             server.stop()
         if self.xendit is not None:
             self.xendit.stop()
+        if self.fcm is not None:
+            self.fcm.stop()
         self.emulator.stop()
         if self.valkey is not None:
             self.valkey.stop()

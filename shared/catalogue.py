@@ -39,6 +39,18 @@ class FunctionEntry:
     def is_http(self) -> bool:
         return self.trigger == "http"
 
+    @property
+    def on_domain_events(self) -> bool:
+        """Fed by the domain-events topic (EVENTS_TOPIC) through its own subscription."""
+        return isinstance(self.trigger, dict) and self.trigger.get("domain_events") is True
+
+    @property
+    def dead_letter_after(self) -> int | None:
+        """Delivery attempts before a message goes to `<name>-dead-letter`."""
+        if isinstance(self.trigger, dict) and "dead_letter_after" in self.trigger:
+            return int(self.trigger["dead_letter_after"])
+        return None
+
     def owns(self, path: str) -> bool:
         """True if this function owns the URL path, by the URL map's prefix rules."""
         for prefix in self.paths:
@@ -66,6 +78,9 @@ class Catalogue:
                 return entry
         return None
 
+    def domain_event_functions(self) -> list[FunctionEntry]:
+        return [f for f in self.functions if f.on_domain_events]
+
     def __getitem__(self, name: str) -> FunctionEntry:
         for entry in self.functions:
             if entry.name == name:
@@ -84,7 +99,7 @@ def load_catalogue(path: Path = CATALOGUE_PATH) -> Catalogue:
                 name=name,
                 source=spec.get("source", name),
                 entry_point=spec["entry_point"],
-                trigger=spec["trigger"],
+                trigger=_trigger(name, spec["trigger"]),
                 ingress=spec["ingress"],
                 paths=tuple(spec.get("paths", [])),
                 sizing=Sizing(**{**defaults["sizing"], **spec.get("sizing", {})}),
@@ -92,3 +107,20 @@ def load_catalogue(path: Path = CATALOGUE_PATH) -> Catalogue:
             )
         )
     return Catalogue(runtime=defaults["runtime"], functions=tuple(entries))
+
+
+def _trigger(name: str, trigger: Any) -> str | dict[str, Any]:
+    """Refuse a trigger neither the gateway nor Terraform would understand."""
+    if trigger == "http":
+        return "http"
+    if isinstance(trigger, dict) and set(trigger) == {"pubsub_topic", "schedule"}:
+        return trigger
+    if isinstance(trigger, dict) and trigger.get("domain_events") is True:
+        attempts = trigger.get("dead_letter_after")
+        unknown = set(trigger) - {"domain_events", "dead_letter_after"}
+        # Pub/Sub's dead-letter policy accepts 5–100 delivery attempts.
+        if not unknown and (
+            attempts is None or (isinstance(attempts, int) and 5 <= attempts <= 100)
+        ):
+            return trigger
+    raise ValueError(f"function {name!r}: unsupported trigger {trigger!r}")

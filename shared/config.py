@@ -53,6 +53,15 @@ class Config(BaseSettings):
     events_topic: str | None = Field(
         default=None, description="Pub/Sub topic for domain events; unset = logged no-op"
     )
+    events_local_endpoint: str | None = Field(
+        default=None,
+        description="local stack/tests only: POST each domain event as a Pub/Sub-shaped "
+        "CloudEvent to this URL (the notifier), from a background thread",
+    )
+    fcm_api_base: str = Field(
+        default="https://fcm.googleapis.com",
+        description="FCM HTTP v1 host; a loopback URL (the stand-in) uses a static local token",
+    )
     google_cloud_project: str | None = Field(default=None, description="GCP project id")
     sweeper_scheduler_job: str | None = Field(
         default=None, description="full Cloud Scheduler job name, for sweeper health"

@@ -307,7 +307,7 @@ def main(argv: list[str]) -> int:
         stack = LocalStack(
             StackOptions(
                 data_dir=Path(data_dir),
-                ports=Ports(*(free_port() for _ in range(7))),
+                ports=Ports(*(free_port() for _ in range(9))),
                 environment="simulate",
                 sweep_interval_s=args.sweep_interval,
                 settings_cache_s=1,

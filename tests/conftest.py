@@ -41,6 +41,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
         xendit=free_port(),
         postgres=free_port(),
         valkey=free_port(),
+        notifier=free_port(),
+        fcm=0,  # the FCM stand-in binds a free port itself
     )
     local = LocalStack(
         StackOptions(

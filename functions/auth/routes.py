@@ -1,8 +1,11 @@
-"""Auth routes: client profiles and registration, mitra phone login, public app config."""
+"""Auth routes: client profiles and registration, mitra phone login, public app config, and
+the push device registry of both."""
 
 from __future__ import annotations
 
-from shared.domain import accounts, settings
+from uuid import UUID
+
+from shared.domain import accounts, devices, settings
 from shared.identity.firebase import FirebaseUser
 from shared.identity.policies import (
     CLIENT,
@@ -20,6 +23,7 @@ from shared.schemas.accounts import (
     PublicConfigOut,
 )
 from shared.schemas.operations import HealthOut
+from shared.schemas.devices import DeviceIn, DeviceOut, device_token
 from shared.web import Api, Call, Reply
 
 api = Api("auth", title="Halo Bestie identity")
@@ -106,6 +110,56 @@ def mitra_me(call: Call[None]) -> MitraProfileOut:
 
 @api.post("/api/mitra/auth/logout", auth=MITRA, status=204)
 def mitra_logout(call: Call[None]) -> None:
-    """Go offline (reason `logout`)."""
+    """Go offline (reason `logout`) and forget this mitra's push devices."""
     caller: MitraCaller = call.caller
     accounts.logout_mitra(caller.mitra)
+
+
+# -- push devices ---------------------------------------------------------------------------
+# The token is the path's last segment (FCM tokens are URL-safe); an empty one matches too,
+# so it is refused as a 400 naming the token rather than a bare 404.
+CLIENT_DEVICE = "/api/client/devices/<string(minlength=0):token>"
+MITRA_DEVICE = "/api/mitra/devices/<string(minlength=0):token>"
+
+
+def _put_device(kind: devices.OwnerKind, owner_id: UUID, call: Call[DeviceIn]) -> Reply:
+    token = device_token(call.params["token"])
+    body = call.body
+    created = devices.register(
+        kind,
+        owner_id,
+        token,
+        platform=body.platform,
+        app_version=body.app_version,
+        locale=body.locale,
+    )
+    out = DeviceOut(platform=body.platform, app_version=body.app_version, locale=body.locale)
+    return Reply(out, status=201 if created else 200)
+
+
+@api.put(CLIENT_DEVICE, auth=CLIENT, body=DeviceIn, response=DeviceOut, status=201)
+def put_client_device(call: Call[DeviceIn]) -> Reply:
+    """Register this phone for pushes (201), or refresh it (200); at most 10 per account."""
+    caller: ClientCaller = call.caller
+    return _put_device("client", caller.client.id, call)
+
+
+@api.delete(CLIENT_DEVICE, auth=CLIENT, status=204, errors=("not_found",))
+def delete_client_device(call: Call[None]) -> None:
+    """Stop pushes to this phone."""
+    caller: ClientCaller = call.caller
+    devices.unregister("client", caller.client.id, device_token(call.params["token"]))
+
+
+@api.put(MITRA_DEVICE, auth=MITRA, body=DeviceIn, response=DeviceOut, status=201)
+def put_mitra_device(call: Call[DeviceIn]) -> Reply:
+    """Register this phone for pushes (201), or refresh it (200); at most 10 per account."""
+    caller: MitraCaller = call.caller
+    return _put_device("mitra", caller.mitra.id, call)
+
+
+@api.delete(MITRA_DEVICE, auth=MITRA, status=204, errors=("not_found",))
+def delete_mitra_device(call: Call[None]) -> None:
+    """Stop pushes to this phone."""
+    caller: MitraCaller = call.caller
+    devices.unregister("mitra", caller.mitra.id, device_token(call.params["token"]))

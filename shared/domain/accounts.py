@@ -4,7 +4,7 @@ Google, Apple or phone), and mitra login by phone OTP."""
 from __future__ import annotations
 
 from shared import db
-from shared.domain import presence, settings
+from shared.domain import devices, presence, settings
 from shared.errors import Conflict, NotAMitra, Suspended
 from shared.identity.firebase import FirebaseUser
 from shared.store import clients, ledger, mitras
@@ -90,3 +90,5 @@ def login_mitra(user: FirebaseUser) -> MitraRow:
 
 def logout_mitra(mitra: MitraRow) -> None:
     presence.go_offline(mitra.id, reason="logout")
+    # A logged-out phone must not keep receiving the mitra's pushes.
+    devices.forget_all("mitra", mitra.id)

@@ -177,7 +177,7 @@ def offer(
             row = store.close(connection, row.id, "no_bestie") or row
         if row.reroute_session is None:
             signals.pairing_outcome("no_bestie", row.id)
-        domain_events.emit("pairing.no_bestie", {"request_id": row.id, "client_id": client.id})
+        domain_events.emit("pairing.no_bestie", _closed_event_data(row))
         return row
     # Offer first, record second: the claim reads only Valkey, so the offer reaches phones
     # before the count is written.
@@ -192,7 +192,26 @@ def offer(
     )
     with db.transaction() as connection:
         store.set_offered_count(connection, row.id, offered)
+    # For the notifier's "clients are waiting" push to mitras without an open stream: one
+    # event per request, collapsed per mitra by the notifier (shared.domain.notifier).
+    domain_events.emit(
+        "pairing.searching",
+        {
+            "request_id": str(row.id),
+            "client_id": str(row.client_id),
+            "expires_at": row.expires_at.isoformat(),
+            "exclude_mitra_id": str(exclude) if exclude is not None else None,
+        },
+    )
     return dataclasses.replace(row, offered_count=offered)
+
+
+def _closed_event_data(row: RequestRow) -> dict[str, Any]:
+    data: dict[str, Any] = {"request_id": str(row.id), "client_id": str(row.client_id)}
+    if row.reroute_session is not None:
+        # A re-blast's end: the client still has their session, nothing to tell their phone.
+        data["reroute_session_id"] = str(row.reroute_session)
+    return data
 
 
 def _offer_payload(row: RequestRow, client: ClientRow) -> dict[str, Any]:
@@ -505,7 +524,7 @@ def _announce_close(row: RequestRow) -> None:
     _announce_offer_closed(row.id, row.status)
     if row.status in ("expired", "cancelled") and row.reroute_session is None:
         signals.pairing_outcome(row.status, row.id)  # type: ignore[arg-type]
-    domain_events.emit(f"pairing.{row.status}", {**ids, "client_id": str(row.client_id)})
+    domain_events.emit(f"pairing.{row.status}", _closed_event_data(row))
 
 
 def expire_overdue() -> int:

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal
 from uuid import UUID
 
-from shared import db, events, valkey
+from shared import db, domain_events, events, valkey
 from shared.domain import settings
 from shared.domain.settings import ProductSettings
 from shared.errors import Forbidden, NotOnline, Suspended
@@ -330,6 +330,9 @@ def _announce_offline(mitra_ids: list[str], reason: Reason) -> None:
             events.envelope("presence.offline", {"reason": reason}),
         )
     pipe.execute()
+    if reason == "heartbeat_timeout":
+        # Auto-offline: the mitra's phone is told (push), since its app is likely closed.
+        domain_events.emit("presence.offline", {"mitra_ids": mitra_ids, "reason": reason})
 
 
 def _valid_ids(members: list[str]) -> list[str]:

@@ -10,7 +10,7 @@ both sides (`session.ended` on both streams, and the `session.ended` domain even
 
 from __future__ import annotations
 
-from shared import db, domain_events, signals
+from shared import db, signals
 from shared.config import get_config
 from shared.domain import sessions, settings
 from shared.store import sessions as store
@@ -33,14 +33,4 @@ def sweep() -> dict[str, int]:
             continue
         ended += 1
         signals.session_timeout(row.id)
-        domain_events.emit(
-            "session.ended",
-            {
-                "session_id": str(row.id),
-                "client_id": str(row.client_id),
-                "mitra_id": str(row.mitra_id),
-                "ended_by": row.ended_by,
-                "end_reason": row.end_reason,
-            },
-        )
     return {"overdue": len(overdue), "ended": ended}

@@ -15,7 +15,7 @@ from uuid import UUID
 
 from sqlalchemy.engine import Connection
 
-from shared import db, events
+from shared import db, domain_events, events
 from shared.domain import settings
 from shared.errors import NotFound
 from shared.store import load
@@ -160,6 +160,16 @@ def announce_end(ended: SessionRow) -> None:
     }
     events.publish("client", ended.client_id, "session.ended", data)
     events.publish("mitra", ended.mitra_id, "session.ended", data)
+    domain_events.emit(
+        "session.ended",
+        {
+            "session_id": str(ended.id),
+            "client_id": str(ended.client_id),
+            "mitra_id": str(ended.mitra_id),
+            "ended_by": ended.ended_by,
+            "end_reason": ended.end_reason,
+        },
+    )
 
 
 # -- rerouting -----------------------------------------------------------------------------
@@ -176,6 +186,16 @@ def announce_moved(session_id: UUID, from_mitra_id: UUID, reason: str) -> None:
         return
     anonymity = settings.current().anonymity
     session = detail.session
+    domain_events.emit(
+        "session.rerouted",
+        {
+            "session_id": str(session.id),
+            "client_id": str(session.client_id),
+            "from_mitra_id": str(from_mitra_id),
+            "to_mitra_id": str(session.mitra_id),
+            "reason": reason,
+        },
+    )
     base = {"session_id": str(session.id), "reason": reason, "phase": "moved"}
     events.publish(
         "client",

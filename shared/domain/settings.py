@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shared import db, valkey
 from shared.config import get_config
+from shared.domain.push_text import PushTemplates
 from shared.store import settings_versions
 
 VALKEY_KEY = "settings:current"
@@ -45,6 +46,7 @@ class ProductSettings(BaseModel):
     # The sweeper ends a session this long after it started (end_reason `timeout`), so a
     # session both people abandoned cannot hold a mitra's capacity forever.
     session_max_minutes: int = Field(default=120, ge=15, le=480)
+    push_templates: PushTemplates = PushTemplates()
 
     @model_validator(mode="after")
     def _timeout_outlasts_two_heartbeats(self) -> Self:

@@ -21,7 +21,8 @@ _CROSS_FIELD = "heartbeat_timeout_s"
 
 
 def update_settings(actor_id: UUID, changes: dict[str, Any]) -> VersionedSettings:
-    """Apply `changes` (any subset of the fields; `anonymity` may be partial)."""
+    """Apply `changes` (any subset of the fields; `anonymity` and `push_templates` may be
+    partial)."""
     if not changes:
         raise InvalidRequest("Send at least one setting to change.", fields=[])
     with db.transaction() as connection:
@@ -29,11 +30,7 @@ def update_settings(actor_id: UUID, changes: dict[str, Any]) -> VersionedSetting
         version, stored = settings_versions.latest(connection)
         before = ProductSettings.model_validate(stored)
         merged = before.model_dump(mode="json")
-        for name, value in changes.items():
-            if name == "anonymity" and isinstance(value, dict):
-                merged["anonymity"] = {**merged["anonymity"], **value}
-            else:
-                merged[name] = value
+        merged = _merge(merged, changes)
         after = _validated(merged)
         new_version = settings_versions.insert(connection, after.model_dump(mode="json"), actor_id)
         audit.record(
@@ -48,6 +45,17 @@ def update_settings(actor_id: UUID, changes: dict[str, Any]) -> VersionedSetting
     saved = VersionedSettings(version=new_version, settings=after)
     settings.publish(saved)
     return saved
+
+
+def _merge(current: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """Nested settings (anonymity, push_templates) may be sent in part: merge dicts deeply."""
+    merged = dict(current)
+    for name, value in changes.items():
+        if isinstance(value, dict) and isinstance(merged.get(name), dict):
+            merged[name] = _merge(merged[name], value)
+        else:
+            merged[name] = value
+    return merged
 
 
 def _validated(merged: dict[str, Any]) -> ProductSettings:

@@ -10,6 +10,7 @@ from uuid import UUID
 
 from pydantic import AfterValidator, Field, StrictBool, StrictInt, create_model, model_validator
 
+from shared.domain.push_text import PushTemplates, Text
 from shared.domain.settings import ProductSettings, VersionedSettings
 from shared.schemas.common import RequestModel, ResponseModel
 from shared.store.audit import AuditRow
@@ -238,12 +239,28 @@ class AnonymityIn(RequestModel):
     show_mitra_photo: StrictBool | None = None
 
 
+class LocalizedTextIn(RequestModel):
+    id: Text | None = None
+    en: Text | None = None
+
+
+PushTemplatesIn = create_model(
+    "PushTemplatesIn",
+    __base__=RequestModel,
+    __doc__="Any subset of the push texts; each language's title and body are sent together.",
+    **{kind: (LocalizedTextIn | None, None) for kind in PushTemplates.model_fields},  # type: ignore[call-overload]
+)
+
+
 def _optional_settings_fields() -> dict[str, Any]:
     """Every ProductSettings field, optional, with the same ranges (so they cannot drift)."""
     fields: dict[str, Any] = {}
     for name, info in ProductSettings.model_fields.items():
         if name == "anonymity":
             fields[name] = (AnonymityIn | None, None)
+            continue
+        if name == "push_templates":
+            fields[name] = (PushTemplatesIn | None, None)
             continue
         copy = info._copy()
         copy.default = None

@@ -18,7 +18,7 @@ from shared.web.api import Api, Call, Route
 from shared.web.errors import STATUS
 
 PUBLIC_AUDIENCES = ("client", "mitra", "shared")
-_PATH_PARAM = re.compile(r"<(?:(\w+):)?(\w+)>")
+_PATH_PARAM = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
 _FORMATS = {"uuid": {"type": "string", "format": "uuid"}, "int": {"type": "integer"}}
 _STATUS_BY_CODE = {error.code: status for error, status in STATUS.items()}
 _GENERIC_ERRORS = {

@@ -25,6 +25,7 @@ import json
 import os
 import queue
 import random
+import secrets
 import threading
 import time
 from collections import OrderedDict, deque
@@ -38,6 +39,7 @@ from flask import Response
 from shared import valkey
 from shared.events import BROADCAST_CHANNEL, envelope
 from shared.log import get_logger, log_event
+from shared.store import open_streams
 
 logger = get_logger("halo.sse")
 
@@ -299,6 +301,42 @@ def closing_frame(reason: str) -> str:
     return format_event(envelope(CLOSED_EVENT, {"reason": reason}))
 
 
+class _OpenMark:
+    """This stream's entry in shared.store.open_streams (mitra streams only): refreshed once
+    per keep-alive interval, lapsing two intervals after the last refresh. Best effort: a
+    Valkey hiccup costs at most an extra push, never the stream."""
+
+    def __init__(self, audience: str, recipient_id: str, keepalive_s: float) -> None:
+        self._tracked = audience in open_streams.TRACKED_AUDIENCES
+        self._audience = audience
+        self._recipient = recipient_id
+        self._token = secrets.token_hex(8)
+        self._every_s = keepalive_s
+        self._lapse_s = 2 * keepalive_s + 5
+        self._last = 0.0
+
+    def refresh(self) -> None:
+        if not self._tracked:
+            return
+        self._last = time.monotonic()
+        try:
+            open_streams.mark_open(self._audience, self._recipient, self._token, self._lapse_s)
+        except Exception as exc:
+            log_event(logger, 30, "open-stream mark not refreshed", error=type(exc).__name__)
+
+    def refresh_if_due(self) -> None:
+        if self._tracked and time.monotonic() - self._last >= self._every_s:
+            self.refresh()
+
+    def clear(self) -> None:
+        if not self._tracked:
+            return
+        try:
+            open_streams.mark_closed(self._audience, self._recipient, self._token)
+        except Exception as exc:
+            log_event(logger, 30, "open-stream mark not cleared", error=type(exc).__name__)
+
+
 def event_stream(
     audience: str,
     recipient_id: str,
@@ -320,19 +358,23 @@ def event_stream(
         raise
     the_hub.remember_snapshot(stream, first)
     missed = the_hub.missed_since(stream, last_event_id) if last_event_id else None
+    keepalive = keepalive_interval_s()
+    mark = _OpenMark(audience, str(recipient_id), keepalive)
+    mark.refresh()
 
     def generate() -> Iterator[str]:
         try:
             yield f"retry: 3000\n{format_event(first)}"
             for raw in missed or ():
                 yield format_event(raw)
-            keepalive, recheck = keepalive_interval_s(), recheck_interval_s()
+            recheck = recheck_interval_s()
             now = time.monotonic()
             deadline = now + max_stream_s()
             # The first re-check is spread over the interval, so streams opened together
             # (a deploy, a reconnect wave) do not re-check together.
             next_keepalive, next_check = now + keepalive, now + recheck * random.uniform(0.5, 1)
             while (now := time.monotonic()) < deadline:
+                mark.refresh_if_due()
                 if guard is not None and now >= next_check:
                     reason = run_guard(guard)
                     if reason is not None:
@@ -356,6 +398,7 @@ def event_stream(
                 next_keepalive = time.monotonic() + keepalive
         finally:
             the_hub.close(stream)
+            mark.clear()
 
     return Response(
         generate(),

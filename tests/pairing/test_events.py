@@ -133,8 +133,17 @@ def test_stream_sends_keep_alive_comments(stack, client_with_credits):
     assert time.monotonic() - started >= interval * 0.9
 
 
-def test_without_a_topic_domain_events_are_logged_not_sent():
+def test_without_a_topic_domain_events_are_logged_not_sent(monkeypatch):
+    from shared.config import get_config
+
+    # The test stack delivers events to its notifier (EVENTS_LOCAL_ENDPOINT); not here.
+    monkeypatch.delenv("EVENTS_LOCAL_ENDPOINT", raising=False)
+    get_config.cache_clear()
     domain_events.reset()
-    assert isinstance(domain_events.publisher(), domain_events.LoggingPublisher)
-    domain_events.emit("pairing.expired", {"request_id": "r1"})  # never raises
-    assert json.loads(domain_events.message("x", {"a": 1}))["type"] == "x"
+    try:
+        assert isinstance(domain_events.publisher(), domain_events.LoggingPublisher)
+        domain_events.emit("pairing.expired", {"request_id": "r1"})  # never raises
+        assert json.loads(domain_events.message("x", {"a": 1}))["type"] == "x"
+    finally:
+        get_config.cache_clear()
+        domain_events.reset()

@@ -13,14 +13,14 @@ time limit.
   start.
 
 Revision ID: 0005
-Revises: 0003 (temporarily: the integrator re-chains it after 0004_devices)
+Revises: 0004
 Create Date: 2026-11-30
 """
 
 from alembic import op
 
 revision = "0005"
-down_revision = "0003"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,23 @@
+"""Entry point of the notifier function (Cloud Run functions, functions-framework).
+
+`notify` receives every domain event (Pub/Sub topic EVENTS_TOPIC → Eventarc → CloudEvent)
+and pushes what phones need through FCM HTTP v1 (shared.domain.notifier, shared.fcm).
+Returning acknowledges the message; raising makes Pub/Sub redeliver it, up to the
+catalogue's `dead_letter_after` attempts.
+"""
+
+import functions_framework
+from cloudevents.http import CloudEvent
+
+from functions.notifier.delivery import on_message
+from shared import log
+from shared.config import get_config
+from shared.web.errors import answer_framework_errors
+
+log.configure(get_config().log_level)
+answer_framework_errors()
+
+
+@functions_framework.cloud_event
+def notify(event: CloudEvent) -> None:
+    on_message(event)
