@@ -22,6 +22,7 @@ from shared import db
 from shared.config import get_config
 from shared.errors import Forbidden, Unauthenticated
 from shared.identity.policies import bearer_token
+from shared.identity.token_shape import check_jwt_shape
 from shared.store import operators
 from shared.store.operators import OperatorRow
 
@@ -80,6 +81,7 @@ def verify_token(token: str) -> OperatorRow:
     """The operator behind a token, or `Unauthenticated` — for a bad signature, another
     algorithm (a Firebase ID token is RS256), expiry, a suspended operator or a token older
     than the operator's last password change."""
+    check_jwt_shape(token)  # before PyJWT's unbounded json.loads of header and payload
     try:
         claims = jwt.decode(
             token,
@@ -88,7 +90,7 @@ def verify_token(token: str) -> OperatorRow:
             issuer=_ISSUER,
             options={"require": ["iss", "sub", "pwd", "exp"]},
         )
-    except jwt.PyJWTError:
+    except (jwt.PyJWTError, ValueError, TypeError, RecursionError):
         raise Unauthenticated() from None
     with db.read() as connection:
         try:

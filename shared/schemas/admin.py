@@ -11,7 +11,7 @@ from uuid import UUID
 from pydantic import AfterValidator, Field, StrictBool, StrictInt, create_model, model_validator
 
 from shared.domain.settings import ProductSettings, VersionedSettings
-from shared.schemas.common import RequestModel, ResponseModel
+from shared.schemas.common import Int32, RequestModel, ResponseModel
 from shared.store.audit import AuditRow
 from shared.store.clients import ClientRow
 from shared.store.ledger import Balance
@@ -295,7 +295,7 @@ class PackageCreateIn(RequestModel):
     sessions: Sessions
     price: PriceIdr
     active: StrictBool = True
-    sort_order: StrictInt = 0
+    sort_order: Int32 = 0
 
 
 class PackagePatchIn(RequestModel):
@@ -303,7 +303,7 @@ class PackagePatchIn(RequestModel):
     sessions: Sessions | None = None
     price: PriceIdr | None = None
     active: StrictBool | None = None
-    sort_order: StrictInt | None = None
+    sort_order: Int32 | None = None
 
     @model_validator(mode="after")
     def _something_to_change(self) -> Self:
