@@ -67,7 +67,7 @@ def create_engine(config: Config) -> Engine:
 _CONNECTION_GOING = ("08", "57P", "53")  # SQLSTATE classes: connection, shutdown, resources
 
 
-def _sqlstate(error: BaseException) -> str | None:
+def _sqlstate(error: BaseException | None) -> str | None:
     """The SQLSTATE of an error PostgreSQL itself reported, else None. pg8000 raises such
     errors only after reading up to ReadyForQuery, so the connection is still in step."""
     import pg8000.exceptions

@@ -40,6 +40,7 @@ CRAFTED = {
     "non-ascii": "\u00ff\u00ff.\u00ff\u00ff.\u00ff",
 }
 
+
 def _auth(token: str) -> dict[str, bytes]:
     # Bytes, so a non-ASCII token goes over the wire as the raw Latin-1 an attacker sends.
     return {"Authorization": f"Bearer {token}".encode("latin-1")}

@@ -32,7 +32,9 @@ def _backend_pid(connection: sa.Connection) -> int:
 def _ten_normal_statements(engine: sa.Engine) -> None:
     for n in range(10):
         with engine.connect() as connection:
-            got = connection.execute(sa.text("SELECT CAST(:n AS int) AS n, 'x' || :n AS s"), {"n": n}).one()
+            got = connection.execute(
+                sa.text("SELECT CAST(:n AS int) AS n, 'x' || :n AS s"), {"n": n}
+            ).one()
         assert tuple(got) == (n, f"x{n}")
 
 
