@@ -31,7 +31,7 @@ _PERSONAL = re.compile(
       | \b[0-9A-Fa-f]{16,}\b                                      # hex id (request, trace)
       | \b\d{4}-\d{2}-\d{2}(?:[T\x20]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?  # ISO date/time
     )
-    | (?P<email>[\w.+-]+@[\w-]+(?:\.[\w-]+)+)
+    | (?P<email>(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+)
     | (?P<phone>(?<![\w+-])(?:\+|00)?\d(?:[\x20-]?\d){7,14}(?![\w-]))
     """,
     re.VERBOSE,

@@ -104,6 +104,7 @@ WHOLE_DOCUMENTS = [
     "\u0000",
     '{"a": "\\u0000"}',
     "[" * 33 + "]" * 33,
+    '"' + '\\"' * 20000,  # an unterminated string of escaped quotes (a quadratic-scan trap)
 ]
 
 
