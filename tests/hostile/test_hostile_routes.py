@@ -131,13 +131,17 @@ hostile_number = st.one_of(
     st.floats(allow_nan=True, allow_infinity=True).map(lambda f: _json_text(f)),
 )
 hostile_leaf = st.one_of(hostile_text, hostile_number, st.sampled_from(RAW_FIELD_VALUES))
-hostile_value = st.recursive(
-    hostile_leaf,
-    lambda inner: st.one_of(
+
+
+def _containers(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    return st.one_of(
         st.lists(inner, max_size=3).map(lambda xs: "[" + ", ".join(xs) + "]"),
         st.dictionaries(st.text(max_size=5), inner, max_size=3).map(_document),
-    ),
-    max_leaves=6,
+    )
+
+
+hostile_value = st.one_of(
+    hostile_leaf, _containers(st.one_of(hostile_leaf, _containers(hostile_leaf)))
 )
 
 # -- query values (raw, percent-encoded as an attacker would put them on the wire) ---------
