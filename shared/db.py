@@ -52,6 +52,7 @@ def create_engine(config: Config) -> Engine:
         raise RuntimeError("Set DATABASE_URL or CLOUD_SQL_INSTANCE to reach PostgreSQL.")
 
     timeout_ms = config.db_statement_timeout_ms
+    sa.event.listen(engine, "handle_error", _invalidate_unless_in_sync)
 
     @sa.event.listens_for(engine, "connect")
     def _set_session_defaults(dbapi_connection: Any, _record: Any) -> None:
@@ -61,6 +62,63 @@ def create_engine(config: Config) -> Engine:
         cursor.close()
 
     return engine
+
+
+_CONNECTION_GOING = ("08", "57P", "53")  # SQLSTATE classes: connection, shutdown, resources
+
+
+def _sqlstate(error: BaseException | None) -> str | None:
+    """The SQLSTATE of an error PostgreSQL itself reported, else None. pg8000 raises such
+    errors only after reading up to ReadyForQuery, so the connection is still in step."""
+    import pg8000.exceptions
+
+    if (
+        isinstance(error, pg8000.exceptions.DatabaseError)
+        and error.args
+        and isinstance(error.args[0], dict)
+    ):
+        code = error.args[0].get("C")
+        return str(code) if code else None
+    return None
+
+
+def _invalidate_unless_in_sync(context: sa.engine.ExceptionContext) -> None:
+    """Never hand out a connection a failed statement may have left out of step.
+
+    pg8000 sends Parse/Describe/Sync, then encodes the parameters and sends Bind: a value
+    it cannot encode (a lone surrogate, a datetime it cannot convert) raises *between*
+    the two, with the Describe reply still unread. Back in the pool, such a connection
+    answers the next request with the previous one's replies (the pre-ping reads a stale
+    ReadyForQuery and passes). So every error other than one PostgreSQL reported cleanly
+    (constraint violations, bad input, timeouts: read up to ReadyForQuery) invalidates
+    this one connection, Python exceptions raised inside the driver included: it is
+    closed, never reused, and the pool opens a fresh one. A genuine disconnect keeps
+    SQLAlchemy's default of recycling the whole pool."""
+    if context.is_disconnect:
+        return
+    code = _sqlstate(context.original_exception)
+    if code is not None and not code.startswith(_CONNECTION_GOING):
+        return
+    context.is_disconnect = True
+    context.invalidate_pool_on_disconnect = False
+
+
+def is_lost_connection(error: BaseException) -> bool:
+    """A database error that means the store is unreachable (answered 503), as opposed to
+    a connection we threw away ourselves after a client-side driver error (500)."""
+    import pg8000.exceptions
+    import sqlalchemy.exc
+
+    if isinstance(error, sqlalchemy.exc.OperationalError | sqlalchemy.exc.InterfaceError):
+        return True
+    if not isinstance(error, sqlalchemy.exc.DBAPIError):
+        return False
+    code = _sqlstate(error.orig)
+    if code is not None:
+        return code.startswith(_CONNECTION_GOING)
+    return error.connection_invalidated and isinstance(
+        error.orig, pg8000.exceptions.InterfaceError | OSError
+    )
 
 
 def engine() -> Engine:

@@ -19,30 +19,44 @@ request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
 )
 trace_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("trace", default=None)
 
-_PHONE = re.compile(r"\+?\d[\d\s-]{7,}\d")
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 _BEARER = re.compile(r"(?i)bearer\s+[\w.-]+")
 # Credentials that travel in a URL (stream tickets; tokens we refuse but someone may send).
 _QUERY_SECRET = re.compile(r"(?i)\b(ticket|token|access_token|id_token|auth)=[^&\s\"']+")
 _QUERY_STRING = re.compile(r"\?[^\s\"]*")
 
 
-_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+# One pass, leftmost match wins: ids and timestamps are matched (and kept) as whole tokens
+# before a phone pattern could bite into their digits. A phone is 8–15 digits, optionally
+# after `+` or `00`, grouped by single spaces or dashes, and stands alone: no letter,
+# digit, `_` or `-` touches it, so digit runs inside hex or dashed ids never qualify.
+_PERSONAL = re.compile(
+    r"""
+    (?P<keep>
+        \b[0-9A-Fa-f]{8}(?:-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}\b   # UUID
+      | \b[0-9A-Fa-f]{16,}\b                                      # hex id (request, trace)
+      | \b\d{4}-\d{2}-\d{2}(?:[T\x20]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?  # ISO date/time
+    )
+    | (?P<email>(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+)
+    | (?P<phone>(?<![\w+-])(?:\+|00)?\d(?:[\x20-]?\d){7,14}(?![\w-]))
+    """,
+    re.VERBOSE,
+)
 
 
-def _field(value: Any) -> Any:
-    # An id field holding exactly a UUID is no phone number, though its digit runs and
-    # hyphens look like one to the pattern; left intact so log lines can be correlated.
-    if not isinstance(value, str) or _UUID.match(value):
-        return value
-    return redact(value)
+def _mask(match: re.Match[str]) -> str:
+    if match.group("keep"):
+        return match.group()
+    return "[email]" if match.group("email") else "[phone]"
 
 
 def redact(text: str) -> str:
-    text = _BEARER.sub("Bearer [redacted]", text)
-    text = _QUERY_SECRET.sub(r"\1=[redacted]", text)
-    text = _EMAIL.sub("[email]", text)
-    return _PHONE.sub("[phone]", text)
+    """Mask bearer tokens, credentials in query strings, emails and phone numbers; UUIDs, hex ids and timestamps stay."""
+    text = _QUERY_SECRET.sub(r"\1=[redacted]", _BEARER.sub("Bearer [redacted]", text))
+    return _PERSONAL.sub(_mask, text)
+
+
+def _field(value: Any) -> Any:
+    return redact(value) if isinstance(value, str) else value
 
 
 class JsonFormatter(logging.Formatter):

@@ -15,6 +15,8 @@ from typing import Any
 
 from shared.config import get_config
 from shared.errors import Unauthenticated, Unavailable
+from shared.identity.token_shape import check_jwt_shape
+from shared.web.untrusted import text_problem
 
 _lock = threading.Lock()
 _app: Any = None
@@ -62,31 +64,59 @@ def reset() -> None:
         _app = None
 
 
+# What the SDK may raise on a token that passed the shape check but is still malformed
+# (wrong claim types, bad base64 in the signature, ...): all of it means "not a valid token".
+_MALFORMED = (ValueError, TypeError, KeyError, IndexError, OverflowError, RecursionError)
+_MAX_UID_CHARS = 128  # Firebase's own limit on a uid
+
+
 def verify_id_token(token: str) -> FirebaseUser:
-    """Verify a Firebase ID token, or raise `Unauthenticated` (never leaks why in detail)."""
+    """Verify a Firebase ID token, or raise `Unauthenticated` (never leaks why in detail).
+
+    The token's shape is checked first (`token_shape`), so the SDK's decoders never see a
+    document they could recurse on or choke over."""
     from firebase_admin import auth
 
+    check_jwt_shape(token, signature_required=not get_config().firebase_auth_emulator_host)
     try:
         claims = auth.verify_id_token(token, app=_firebase_app(), clock_skew_seconds=10)
     except auth.CertificateFetchError:
         raise Unavailable("Cannot verify sign-in right now.", retry_after_s=5) from None
     except (
-        ValueError,
+        *_MALFORMED,
         auth.InvalidIdTokenError,
         auth.ExpiredIdTokenError,
         auth.RevokedIdTokenError,
         auth.UserDisabledError,
     ):
         raise Unauthenticated() from None
-    firebase_claims = claims.get("firebase") or {}
+    uid = claims.get("uid")
+    if not isinstance(uid, str) or not uid or len(uid) > _MAX_UID_CHARS or text_problem(uid):
+        raise Unauthenticated()
+    firebase_claims = claims.get("firebase")
+    provider = (
+        firebase_claims.get("sign_in_provider") if isinstance(firebase_claims, dict) else None
+    )
     return FirebaseUser(
-        uid=str(claims["uid"]),
-        sign_in_provider=str(firebase_claims.get("sign_in_provider", "unknown")),
-        phone_number=claims.get("phone_number"),
-        email=claims.get("email"),
+        uid=uid,
+        sign_in_provider=_text_claim(provider) or "unknown",
+        phone_number=_text_claim(claims.get("phone_number")),
+        email=_text_claim(claims.get("email")),
         expires_at=_int_or_none(claims.get("exp")),
     )
 
 
+def _text_claim(value: object) -> str | None:
+    """A string claim we may store, or None (an unsigned emulator token can say anything)."""
+    if isinstance(value, str) and len(value) <= 320 and text_problem(value) is None:
+        return value
+    return None
+
+
 def _int_or_none(value: object) -> int | None:
-    return int(value) if isinstance(value, int | float) else None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        return int(value)
+    except (OverflowError, ValueError):  # inf / nan in an unsigned emulator token
+        return None

@@ -22,6 +22,7 @@ from shared import db
 from shared.config import get_config
 from shared.errors import Forbidden, Unauthenticated
 from shared.identity.policies import bearer_token
+from shared.identity.token_shape import check_jwt_shape
 from shared.store import operators
 from shared.store.operators import OperatorRow
 
@@ -87,6 +88,7 @@ def verify_token(token: str) -> OperatorRow:
 
 def verify_token_expiry(token: str) -> tuple[OperatorRow, int]:
     """`verify_token`, with the token's expiry (epoch seconds)."""
+    check_jwt_shape(token)  # before PyJWT's unbounded json.loads of header and payload
     try:
         claims = jwt.decode(
             token,
@@ -95,7 +97,7 @@ def verify_token_expiry(token: str) -> tuple[OperatorRow, int]:
             issuer=_ISSUER,
             options={"require": ["iss", "sub", "pwd", "exp"]},
         )
-    except jwt.PyJWTError:
+    except (jwt.PyJWTError, ValueError, TypeError, RecursionError):
         raise Unauthenticated() from None
     with db.read() as connection:
         try:

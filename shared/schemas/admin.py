@@ -12,7 +12,7 @@ from pydantic import AfterValidator, Field, StrictBool, StrictInt, create_model,
 
 from shared.domain.push_text import PushTemplates, Text
 from shared.domain.settings import ProductSettings, VersionedSettings
-from shared.schemas.common import RequestModel, ResponseModel
+from shared.schemas.common import Int32, RequestModel, ResponseModel
 from shared.store.audit import AuditRow
 from shared.store.clients import ClientRow
 from shared.store.ledger import Balance
@@ -312,7 +312,7 @@ class PackageCreateIn(RequestModel):
     sessions: Sessions
     price: PriceIdr
     active: StrictBool = True
-    sort_order: StrictInt = 0
+    sort_order: Int32 = 0
 
 
 class PackagePatchIn(RequestModel):
@@ -320,7 +320,7 @@ class PackagePatchIn(RequestModel):
     sessions: Sessions | None = None
     price: PriceIdr | None = None
     active: StrictBool | None = None
-    sort_order: StrictInt | None = None
+    sort_order: Int32 | None = None
 
     @model_validator(mode="after")
     def _something_to_change(self) -> Self:

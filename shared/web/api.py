@@ -26,7 +26,7 @@ from werkzeug.routing import Map, Rule
 
 from shared import errors
 from shared.log import get_logger, log_event, request_id_var, trace_var
-from shared.web import cors
+from shared.web import cors, untrusted
 from shared.web.errors import domain_error_response, error_response
 
 MAX_BODY_BYTES = 64 * 1024
@@ -303,53 +303,33 @@ def parse_json(request: Request, *, empty: Any = None) -> Any:
         raise errors.UnsupportedMediaType()
     if not raw.strip():
         raise errors.InvalidRequest("A JSON body is required.", fields=[])
-    try:
-        data = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise errors.InvalidRequest(
-            "The body is not valid JSON.",
-            position=getattr(exc, "pos", None),
-        ) from None
-    _refuse_nul(data)
-    return data
-
-
-def _refuse_nul(data: Any) -> None:
-    """PostgreSQL text cannot hold U+0000: refuse it here as a 400, not later as a 500."""
-
-    def has_nul(value: Any) -> bool:
-        if isinstance(value, str):
-            return "\x00" in value
-        if isinstance(value, dict):
-            return any(has_nul(k) or has_nul(v) for k, v in value.items())
-        if isinstance(value, list):
-            return any(has_nul(item) for item in value)
-        return False
-
-    if has_nul(data):
-        raise errors.InvalidRequest("Text may not contain NUL characters.", fields=[])
+    return untrusted.loads(raw)
 
 
 def _parse_body(request: Request, model: type[BaseModel]) -> BaseModel:
     all_optional = not any(f.is_required() for f in model.model_fields.values())
     data = parse_json(request, empty={} if all_optional else None)
     try:
-        return model.model_validate(data)
+        parsed = model.model_validate(data)
     except ValidationError as exc:
         raise errors.InvalidRequest(
             "Some fields are not valid.", fields=field_errors(exc)
         ) from None
+    untrusted.check_model(parsed)
+    return parsed
 
 
 def _parse_query(request: Request, model: type[BaseModel]) -> BaseModel:
+    untrusted.check_query(request.args.items(multi=True))
     data = request.args.to_dict()
-    _refuse_nul(data)
     try:
-        return model.model_validate(data)
+        parsed = model.model_validate(data)
     except ValidationError as exc:
         raise errors.InvalidRequest(
             "Some query parameters are not valid.", fields=field_errors(exc)
         ) from None
+    untrusted.check_model(parsed)
+    return parsed
 
 
 def field_errors(exc: ValidationError) -> list[dict[str, str]]:
@@ -405,6 +385,6 @@ def _is_transient(exc: Exception) -> bool:
         )
     if isinstance(exc, _TRANSIENT):
         return True
-    import sqlalchemy.exc
+    from shared import db
 
-    return isinstance(exc, sqlalchemy.exc.DBAPIError) and exc.connection_invalidated
+    return db.is_lost_connection(exc)

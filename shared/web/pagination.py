@@ -25,9 +25,12 @@ from pydantic import BaseModel, Field
 
 from shared import errors
 from shared.schemas.common import RequestModel
+from shared.web import untrusted
+from shared.web.untrusted import INT64_MAX, INT64_MIN
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
+_MAX_ID_CHARS = 40
 
 RowT = TypeVar("RowT")
 ItemT = TypeVar("ItemT")
@@ -41,11 +44,14 @@ class Keyset:
     id: str
 
     def params(self, id_type: Callable[[str], Any] = str) -> dict[str, Any]:
-        """Query parameters; `id_type` (e.g. UUID, int) turns a forged id into a 400."""
+        """Query parameters; `id_type` (e.g. UUID, int) turns a forged id into a 400, and
+        an integer id must fit the `bigint` column it is compared with."""
         try:
             row_id = id_type(self.id)
         except (ValueError, TypeError):
             raise _bad_cursor() from None
+        if isinstance(row_id, int) and not INT64_MIN <= row_id <= INT64_MAX:
+            raise _bad_cursor()
         return {"after_at": self.at, "after_id": row_id}
 
 
@@ -79,11 +85,22 @@ def encode_cursor(at: datetime, row_id: Any) -> str:
 
 
 def decode_cursor(cursor: str) -> Keyset:
+    """A cursor back into its keyset. Cursors come back from the caller, so they are
+    untrusted: the same JSON limits as bodies, a timestamp the database can hold, and an
+    id of at most `_MAX_ID_CHARS` (a UUID or a bigint, written out)."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        at, row_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        return Keyset(at=datetime.fromisoformat(at), id=str(row_id))
-    except (ValueError, TypeError, UnicodeDecodeError):
+        decoded = untrusted.loads(base64.urlsafe_b64decode(padded.encode()), field="cursor")
+        at, row_id = decoded
+        if not isinstance(at, str) or not isinstance(row_id, str | int):
+            raise TypeError
+        row_id = str(row_id)
+        if len(row_id) > _MAX_ID_CHARS:
+            raise ValueError
+        at_time = datetime.fromisoformat(at)
+        untrusted.check_instant(at_time, "cursor")
+        return Keyset(at=at_time, id=row_id)
+    except (ValueError, TypeError, errors.InvalidRequest):
         raise _bad_cursor() from None
 
 
