@@ -50,7 +50,8 @@ def _mask(match: re.Match[str]) -> str:
 
 
 def redact(text: str) -> str:
-    """Mask bearer tokens, credentials in query strings, emails and phone numbers; UUIDs, hex ids and timestamps stay."""
+    """Mask bearer tokens, credentials in query strings, emails and phone numbers; UUIDs,
+    hex ids and timestamps stay."""
     text = _QUERY_SECRET.sub(r"\1=[redacted]", _BEARER.sub("Bearer [redacted]", text))
     return _PERSONAL.sub(_mask, text)
 

@@ -22,8 +22,8 @@ from shared.schemas.accounts import (
     MitraProfileOut,
     PublicConfigOut,
 )
-from shared.schemas.operations import HealthOut
 from shared.schemas.devices import DeviceIn, DeviceOut, device_token
+from shared.schemas.operations import HealthOut
 from shared.web import Api, Call, Reply
 
 api = Api("auth", title="Halo Bestie identity")
