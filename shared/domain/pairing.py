@@ -338,8 +338,9 @@ def _match(mitra_id: UUID, request_id: UUID) -> Match:
     moved_from = None
     try:
         with db.transaction() as connection:
-            mitra = mitras.by_id(connection, mitra_id)
-            assert mitra is not None
+            # PostgreSQL re-checks capacity under the mitra's row lock: Valkey's claim is
+            # only as right as Valkey's load, which data loss can empty.
+            mitra = presence.lock_room_for_session(connection, mitra_id)
             row = store.by_id(connection, request_id)
             assert row is not None
             client = clients.by_id(connection, row.client_id, lock=True)
@@ -365,6 +366,8 @@ def _match(mitra_id: UUID, request_id: UUID) -> Match:
             request_status=status,
             error=type(exc).__name__,
         )
+        if isinstance(exc, presence.FullInPostgres):
+            presence.heal_load(exc)  # after the unclaim, which gave the unit back
         if status == "expired":
             _close(request_id, "expired")
         elif isinstance(exc, _RerouteTargetEnded):
