@@ -20,10 +20,17 @@ def _install(session: nox.Session, *extras: str) -> None:
     session.install("-e", target)
 
 
+def _install_emulator(session: nox.Session) -> None:
+    """firebase-tools (npm) before anything starts, so no test timeout covers an install:
+    once per user, into ~/.cache/halo-bestie/firebase-tools-<pinned version>."""
+    session.run("python", "-m", "devstack.firebase_emulator", "install")
+
+
 @nox.session
 def dev(session: nox.Session) -> None:
     """Run the whole local stack (Ctrl-C stops it)."""
     _install(session, "local")
+    _install_emulator(session)
     session.run("python", "-m", "devstack", *session.posargs)
 
 
@@ -31,6 +38,7 @@ def dev(session: nox.Session) -> None:
 def tests(session: nox.Session) -> None:
     """The test suite against real PostgreSQL, Valkey and the Firebase Auth emulator."""
     _install(session, "local", "test")
+    _install_emulator(session)
     session.run("python", "-m", "pytest", *(session.posargs or ["tests"]))
 
 
