@@ -117,9 +117,7 @@ def enter(
     pipe.execute()
 
 
-def restore_load(
-    mitra_id: str, held: int, max_customers: int | None, default_capacity: int
-) -> int:
+def restore_load(mitra_id: str, held: int, max_customers: int | None, default_capacity: int) -> int:
     """Raise the mitra's load to PostgreSQL's `held` (never lower it), set its capacity
     override and fix its `presence:available` membership, atomically; the load after."""
     return int(_restore_load(valkey.client(), mitra_id, held, max_customers, default_capacity))

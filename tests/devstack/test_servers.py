@@ -231,7 +231,7 @@ def test_clear_accounts_forgets_users(
 
 # ------------------------------------------------------------------ functions-framework servers
 
-_STREAMING_APP = '''
+_STREAMING_APP = """
 import time
 
 import flask
@@ -244,7 +244,7 @@ def stream(request):
             time.sleep(0.2)
 
     return flask.Response(forever(), mimetype="text/event-stream")
-'''
+"""
 
 
 def _open_stream(url: str, opened: threading.Event, ended: list[str]) -> None:
