@@ -34,6 +34,7 @@ REPO_TOOLS_DIR = REPO_ROOT / ".local" / "firebase-tools"
 holds the pinned version, and as the install target when the cache is not writable."""
 
 _NPM_INSTALL_TIMEOUT_S = 900.0
+_HELPER_PORT_ATTEMPTS = 3
 _log = logging.getLogger(__name__)
 
 
@@ -180,6 +181,19 @@ class FirebaseAuthEmulator(ManagedServer):
     @property
     def url(self) -> str:
         return f"http://{self.host_port}"
+
+    def start(self) -> str:
+        """Start; retried with fresh helper ports when the CLI finds its hub or logging port
+        taken (`free_port` only says a port was free a moment ago: a busy machine running
+        parallel stacks sometimes hands it to someone else before node binds it)."""
+        for attempt in range(_HELPER_PORT_ATTEMPTS):
+            try:
+                return super().start()
+            except ServerStartError as exc:
+                if "port taken" not in str(exc) or attempt == _HELPER_PORT_ATTEMPTS - 1:
+                    raise
+                _log.warning("Auth emulator helper port taken; retrying with new ports")
+        raise AssertionError("unreachable")
 
     @property
     def host_port(self) -> str:
