@@ -21,10 +21,17 @@ def _install(session: nox.Session, *extras: str) -> None:
     session.install("-e", target)
 
 
+def _install_emulator(session: nox.Session) -> None:
+    """firebase-tools (npm) before anything starts, so no test timeout covers an install:
+    once per user, into ~/.cache/halo-bestie/firebase-tools-<pinned version>."""
+    session.run("python", "-m", "devstack.firebase_emulator", "install")
+
+
 @nox.session
 def dev(session: nox.Session) -> None:
     """Run the whole local stack (Ctrl-C stops it)."""
     _install(session, "local")
+    _install_emulator(session)
     session.run("python", "-m", "devstack", *session.posargs)
 
 
@@ -58,6 +65,7 @@ def tests(session: nox.Session) -> None:
     """The test suite against real PostgreSQL, Valkey, the Firebase Auth emulator and, for
     browser access, a real headless Chromium."""
     _install(session, "local", "test")
+    _install_emulator(session)
     if _runs_browser_tests([a for a in session.posargs if not a.startswith("-")]):
         _ensure_chromium(session)
     session.run("python", "-m", "pytest", *(session.posargs or ["tests"]))

@@ -73,6 +73,24 @@ def ensure_port_free(port: int) -> None:
             ) from exc
 
 
+def _bindable(port: int) -> bool:
+    try:
+        ensure_port_free(port)
+    except ServerStartError:
+        return False
+    return True
+
+
+def wait_for_port_release(port: int, timeout: float) -> None:
+    """Wait until `port` can be bound again (the kernel frees a dead process's listening
+    socket as the process exits); a port still taken after `timeout` is reported."""
+    deadline = time.monotonic() + timeout
+    while not _bindable(port):
+        if time.monotonic() >= deadline:
+            ensure_port_free(port)  # raises, naming the port and how to find its holder
+        time.sleep(_POLL_INTERVAL_S)
+
+
 # --------------------------------------------------------------------------- child processes
 
 
@@ -178,18 +196,39 @@ class ChildProcess:
         return "\n".join(text.splitlines()[-lines:])
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Ask politely with the stop signal, then SIGKILL the group. Safe to call twice."""
+        """Ask with the stop signal; after `timeout` SIGKILL. Either way, once the leader
+        has exited, SIGKILL whatever is left of its process group (a gunicorn worker still
+        serving an open event stream outlives its master and keeps the listening socket).
+        Safe to call twice."""
         if self._popen.poll() is None:
             with contextlib.suppress(ProcessLookupError):
                 self._popen.send_signal(self._stop_signal)
-            try:
-                self._popen.wait(timeout)
-            except subprocess.TimeoutExpired:
-                # Not reaped yet, so the group id cannot have been reused.
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self._popen.pid, signal.SIGKILL)
-                self._popen.wait()
+            if not self._exited_unreaped(timeout):
+                self._kill_group()
+            self._exited_unreaped(None)
+            # The leader is a zombie until reaped below, so its pid — the group id — cannot
+            # have been reused: this reaches only what it left behind.
+            self._kill_group()
+            self._popen.wait()
         _live_children.discard(self)
+
+    def _exited_unreaped(self, timeout: float | None) -> bool:
+        """Wait (None: for ever) until the leader exits, without reaping it."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            try:
+                info = os.waitid(os.P_PID, self._popen.pid, os.WEXITED | os.WNOWAIT | os.WNOHANG)
+            except ChildProcessError:
+                return True  # already reaped
+            if info is not None and info.si_pid:
+                return True
+            if deadline is not None and time.monotonic() >= deadline:
+                return False
+            time.sleep(_POLL_INTERVAL_S)
+
+    def _kill_group(self) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self._popen.pid, signal.SIGKILL)
 
 
 _live_children: set[ChildProcess] = set()
@@ -228,6 +267,9 @@ class ManagedServer(ABC):
     """
 
     startup_timeout_s: float = 30.0
+    stop_grace_s: float = 10.0
+    """How long a stop waits for a clean exit before killing the process group."""
+    port_release_timeout_s: float = 5.0
     display_name: str = "server"
 
     def __init__(self, port: int) -> None:
@@ -280,10 +322,11 @@ class ManagedServer(ABC):
         return self.url
 
     def stop(self) -> None:
-        """Stop the server; idempotent."""
+        """Stop the server and wait until its port can be bound again; idempotent."""
         child, self._child = self._child, None
         if child is not None:
-            child.stop()
+            child.stop(self.stop_grace_s)
+            wait_for_port_release(self.port, self.port_release_timeout_s)
 
     def restart(self) -> str:
         """Stop then start on the same port, as an outage would."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
+import signal
 import sys
 import threading
 import urllib.error
@@ -69,14 +70,19 @@ class StackOptions:
     cors_admin_origins: tuple[str, ...] = DEV_ORIGINS
     cors_public_origins: tuple[str, ...] = DEV_ORIGINS
     seed: bool = True
-    tools_dir: Path = REPO_ROOT / ".local" / "firebase-tools"
+    tools_dir: Path | None = None  # firebase-tools install; None = the per-user cache
     extra_env: dict[str, str] = field(default_factory=dict)
 
 
 class FunctionServer(ManagedServer):
-    """One functions-framework server (gunicorn, threads) on loopback."""
+    """One functions-framework server (gunicorn, threads) on loopback.
+
+    Stopped with SIGINT, gunicorn's quick shutdown: a graceful SIGTERM would wait for every
+    open event stream (they run for up to SSE_MAX_STREAM_S) — the apps reconnect anyway.
+    Whatever is still running after a short grace is killed with its process group."""
 
     startup_timeout_s = 60.0
+    stop_grace_s = 3.0
 
     def __init__(self, name: str, port: int, argv: list[str], env: dict[str, str], log_dir: Path):
         super().__init__(port)
@@ -100,7 +106,13 @@ class FunctionServer(ManagedServer):
             "--port",
             str(self.port),
         ]
-        return ChildProcess(argv, log_path=self._log_path, env=self._env, cwd=REPO_ROOT)
+        return ChildProcess(
+            argv,
+            log_path=self._log_path,
+            env=self._env,
+            cwd=REPO_ROOT,
+            stop_signal=signal.SIGINT,
+        )
 
     def _is_ready(self, child: ChildProcess) -> bool:
         try:
@@ -257,8 +269,16 @@ class LocalStack:
             ("public", "public", self.options.ports.public),
             ("admin", "internal", self.options.ports.admin),
         ):
-            threads = max(f.sizing.threads for f in catalogue.http_functions(ingress))
-            env = {**base_env, "HALO_GATEWAY_INGRESS": ingress, "THREADS": str(threads)}
+            # One process serves every function of the ingress: it gets the largest thread
+            # count and database pool among them, as that function would in Cloud Run.
+            functions = catalogue.http_functions(ingress)
+            env = {
+                **base_env,
+                "HALO_GATEWAY_INGRESS": ingress,
+                "THREADS": str(max(f.sizing.threads for f in functions)),
+                "DB_POOL_SIZE": str(max(f.db_pool["size"] for f in functions)),
+                "DB_POOL_OVERFLOW": str(max(f.db_pool["overflow"] for f in functions)),
+            }
             self.servers[name] = FunctionServer(name, port, gateway, env, log_dir)
         sweeper = catalogue["presence-sweeper"]
         self.servers["sweeper"] = FunctionServer(

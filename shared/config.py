@@ -29,10 +29,29 @@ class Config(BaseSettings):
     db_pool_size: int = Field(default=3, ge=1, le=50, description="pooled connections")
     db_pool_overflow: int = Field(default=2, ge=0, le=50, description="extra connections")
     db_statement_timeout_ms: int = Field(default=5000, ge=100, description="per statement")
+    db_pool_timeout_s: float = Field(
+        default=10.0, gt=0, description="how long a request queues for a pooled connection"
+    )
+
+    # Requests served at once by this process: gunicorn's thread count, which the
+    # deployment sets from the catalogue's `sizing.threads` (functions-framework reads it).
+    threads: int = Field(default=8, ge=1, description="concurrent requests in this process")
 
     valkey_url: str = Field(default="redis://127.0.0.1:6379/0", description="Valkey/Redis URL")
-    valkey_max_connections: int = Field(default=50, ge=2, description="pool size per process")
+    valkey_max_connections: int = Field(
+        default=50, ge=2, description="upper bound of the pool; the pool is min(THREADS + 2, this)"
+    )
+    valkey_pool_timeout_s: float = Field(
+        default=5.0, gt=0, description="how long a request queues for a pooled connection"
+    )
     valkey_timeout_s: float = Field(default=2.0, gt=0, description="socket timeout")
+
+    @property
+    def valkey_pool_size(self) -> int:
+        """One connection per request thread, plus the event hub's pub/sub connection and
+        its delivery look-ups; capped, because on one CPU more connections buy nothing (a
+        command takes well under a millisecond, so a queued request waits that long)."""
+        return max(2, min(self.threads + 2, self.valkey_max_connections))
 
     firebase_project_id: str = Field(default="demo-halo-bestie", description="Firebase project")
     firebase_auth_emulator_host: str | None = Field(

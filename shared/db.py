@@ -38,7 +38,9 @@ def create_engine(config: Config) -> Engine:
     pool_args: dict[str, Any] = {
         "pool_size": config.db_pool_size,
         "max_overflow": config.db_pool_overflow,
-        "pool_timeout": 5,
+        # A burst beyond the pool queues this long for a connection; only a PostgreSQL that
+        # cannot be reached (or a queue longer than this) answers 503.
+        "pool_timeout": config.db_pool_timeout_s,
         "pool_pre_ping": True,
         "pool_recycle": 1800,
     }

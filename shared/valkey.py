@@ -1,4 +1,5 @@
-"""Valkey access: one connection pool per process, timeouts, retry on connection loss,
+"""Valkey access: one connection pool per process (blocking: bursts queue briefly; sized
+from THREADS, which the catalogue sets), timeouts, retry on connection loss,
 and the Lua scripts of `shared/lua/`, each loaded once per process.
 
 redis-py's `Script` runs EVALSHA and reloads the script on NOSCRIPT by itself, so a
@@ -28,9 +29,13 @@ def client() -> redis.Redis:
         with _lock:
             if _client is None:
                 config = get_config()
-                _client = redis.Redis.from_url(
+                # Blocking: a burst beyond the pool queues for a free connection (for up to
+                # VALKEY_POOL_TIMEOUT_S) instead of failing with "Too many connections" —
+                # only a Valkey that cannot be reached answers 503.
+                pool = redis.BlockingConnectionPool.from_url(
                     config.valkey_url,
-                    max_connections=config.valkey_max_connections,
+                    max_connections=config.valkey_pool_size,
+                    timeout=config.valkey_pool_timeout_s,
                     socket_timeout=config.valkey_timeout_s,
                     socket_connect_timeout=config.valkey_timeout_s,
                     retry=Retry(ExponentialWithJitterBackoff(base=0.01, cap=0.2), 3),
@@ -39,6 +44,8 @@ def client() -> redis.Redis:
                     decode_responses=True,
                     protocol=2,
                 )
+                _client = redis.Redis(connection_pool=pool)
+                _client.auto_close_connection_pool = True
     return _client
 
 

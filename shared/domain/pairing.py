@@ -26,6 +26,7 @@ Valkey arbitrates the race and PostgreSQL records the outcome:
 from __future__ import annotations
 
 import dataclasses
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -52,6 +53,10 @@ logger = get_logger("halo.pairing")
 KEY_GRACE_S = 3600
 # A claim older than this without a session belongs to a process that died mid-match.
 STUCK_CLAIM_S = 30
+# A replayed Idempotency-Key waits at most this long for its twin press's blast to settle
+# (the blast is one Valkey round trip and two short SQL writes: milliseconds).
+REPLAY_WAIT_S = 3.0
+REPLAY_POLL_S = 0.02
 
 CLAIM_REFUSALS: dict[str, type[errors.DomainError]] = {
     "not_offered": errors.NotOffered,
@@ -101,12 +106,39 @@ def visible_mitra(mitra: MitraRow) -> dict[str, Any]:
 
 def create_request(client: ClientRow, idempotency_key: str | None) -> tuple[RequestRow, bool]:
     """Open a request and blast it: (request, created). A known Idempotency-Key returns the
-    first request unchanged (created False)."""
-    with db.read() as connection:
+    first request (created False), however concurrent the presses: a press that meets any
+    refusal re-reads by key before refusing, because the refusal may be caused by its own
+    twin (the twin's open request, its session, its row winning the unique index)."""
+    if idempotency_key:
+        replayed = _replay(client.id, idempotency_key)
+        if replayed is not None:
+            return replayed, False
+    try:
+        return _create(client, idempotency_key), True
+    except errors.DomainError:
         if idempotency_key:
-            existing = store.by_idempotency_key(connection, client.id, idempotency_key)
-            if existing is not None:
-                return existing, False
+            replayed = _replay(client.id, idempotency_key)
+            if replayed is not None:
+                return replayed, False
+        raise
+
+
+def _replay(client_id: UUID, idempotency_key: str) -> RequestRow | None:
+    """The request first made with this key, once its blast has settled: a twin press still
+    blasting (searching, not yet counted) is waited for briefly, so every press answers
+    what the first one answered."""
+    deadline = time.monotonic() + REPLAY_WAIT_S
+    while True:
+        with db.read() as connection:
+            row = store.by_idempotency_key(connection, client_id, idempotency_key)
+        blasting = row is not None and row.status == "searching" and not row.offered_count
+        if not blasting or time.monotonic() >= deadline:
+            return row
+        time.sleep(REPLAY_POLL_S)
+
+
+def _create(client: ClientRow, idempotency_key: str | None) -> RequestRow:
+    with db.read() as connection:
         active = sessions.active_for_client(connection, client.id)
         open_request = store.open_for_client(connection, client.id)
     if active is not None:
@@ -126,16 +158,13 @@ def create_request(client: ClientRow, idempotency_key: str | None) -> tuple[Requ
                 created_at=created_at,
                 expires_at=created_at + timedelta(seconds=current.search_window_s),
             )
-    except IntegrityError:
-        # A concurrent press won the unique index: return its request, or name it.
+    except IntegrityError as exc:
+        # A concurrent press won a unique index: name its open request (create_request
+        # first re-reads by key, for when the winner is this press's own twin).
         with db.read() as connection:
-            if idempotency_key:
-                existing = store.by_idempotency_key(connection, client.id, idempotency_key)
-                if existing is not None:
-                    return existing, False
             winner = store.open_for_client(connection, client.id)
-        raise errors.AlreadySearching(request_id=str(winner.id) if winner else None) from None
-    return offer(row, client, current), True
+        raise errors.AlreadySearching(request_id=str(winner.id) if winner else None) from exc
+    return offer(row, client, current)
 
 
 def offer(
@@ -359,8 +388,9 @@ def _match(mitra_id: UUID, request_id: UUID) -> Match:
     moved_from = None
     try:
         with db.transaction() as connection:
-            mitra = mitras.by_id(connection, mitra_id)
-            assert mitra is not None
+            # PostgreSQL re-checks capacity under the mitra's row lock: Valkey's claim is
+            # only as right as Valkey's load, which data loss can empty.
+            mitra = presence.lock_room_for_session(connection, mitra_id)
             row = store.by_id(connection, request_id)
             assert row is not None
             client = clients.by_id(connection, row.client_id, lock=True)
@@ -386,6 +416,8 @@ def _match(mitra_id: UUID, request_id: UUID) -> Match:
             request_status=status,
             error=type(exc).__name__,
         )
+        if isinstance(exc, presence.FullInPostgres):
+            presence.heal_load(exc)  # after the unclaim, which gave the unit back
         if status == "expired":
             _close(request_id, "expired")
         elif isinstance(exc, _RerouteTargetEnded):

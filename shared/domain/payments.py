@@ -10,6 +10,7 @@ Idempotency anchors (see docs/payments.md):
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -37,6 +38,10 @@ INVOICE_DURATION_S = 3600
 # Longer than any provider call may take (10 s timeout), so a pending payment with no
 # invoice after this long was abandoned (crashed instance) and may be retried.
 ABANDONED_AFTER_S = 60
+# A replayed Idempotency-Key waits this long for its twin press's invoice (just over the
+# provider's 10 s timeout, so the twin has either attached its invoice or failed by then).
+REPLAY_WAIT_S = 12.0
+REPLAY_POLL_S = 0.05
 PAID_STATUSES = frozenset({"PAID", "SETTLED"})
 # Only these callback fields are stored: payer emails, phones, addresses and the like are
 # dropped before anything is written (allow-list, so a new Xendit field is dropped too).
@@ -145,22 +150,33 @@ def start_payment(client: ClientRow, package_id: UUID, idempotency_key: str | No
 
 
 def _replay(payment: PaymentRow, package: PackageRow) -> PaymentRow:
+    """The first press's payment once it has its invoice. A twin press still talking to
+    Xendit is waited for (it finishes within the provider timeout), so concurrent presses
+    with one key all answer the same payment; a failed or abandoned attempt is taken over by
+    exactly one press (`claim_retry`), which the others then wait for in turn."""
     if payment.package_id != package.id:
         raise Conflict(
             "This Idempotency-Key was already used to buy another package.",
             payment_id=str(payment.id),
         )
-    if payment.invoice_url is not None:
-        return payment
-    with db.transaction() as connection:
-        retried = payments.claim_retry(connection, payment.id, stale_after_s=ABANDONED_AFTER_S)
-    if retried is None:
-        raise Conflict(
-            "This payment is still being created. Retry in a moment.",
-            payment_id=str(payment.id),
-            retry_after_s=1,
-        )
-    return retried
+    deadline = time.monotonic() + REPLAY_WAIT_S
+    while payment.invoice_url is None:
+        with db.transaction() as connection:
+            retried = payments.claim_retry(connection, payment.id, stale_after_s=ABANDONED_AFTER_S)
+        if retried is not None:
+            return retried
+        if time.monotonic() >= deadline:
+            raise Conflict(
+                "This payment is still being created. Retry in a moment.",
+                payment_id=str(payment.id),
+                retry_after_s=1,
+            )
+        time.sleep(REPLAY_POLL_S)
+        with db.read() as connection:
+            current = payments.by_id(connection, payment.id)
+        assert current is not None
+        payment = current
+    return payment
 
 
 def _open_invoice(payment: PaymentRow, package: PackageRow) -> PaymentRow:

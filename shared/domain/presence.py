@@ -16,10 +16,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal
 from uuid import UUID
 
+from sqlalchemy.engine import Connection
+
 from shared import db, domain_events, events, valkey
 from shared.domain import settings
 from shared.domain.settings import ProductSettings
-from shared.errors import Forbidden, NotOnline, Suspended
+from shared.errors import AtCapacity, Forbidden, NotFound, NotOnline, Suspended
 from shared.log import get_logger, log_event
 from shared.store import heartbeats, mitras, presence_transitions
 from shared.store import sessions as session_store
@@ -30,13 +32,16 @@ from shared.store.online_log import Reason
 
 __all__ = [
     "HEARTBEATS_KEY",
+    "FullInPostgres",
     "PresenceView",
     "expire_lapsed",
     "forget_mitra_identity",
     "fresh_cutoff_ms",
     "go_offline",
     "go_online",
+    "heal_load",
     "heartbeat",
+    "lock_room_for_session",
     "now_ms",
     "reconcile",
     "resolve_mitra_id",
@@ -119,12 +124,15 @@ def go_online(mitra: MitraRow) -> int:
         presence_transitions.go_online(connection, mitra_id, "manual")
         # Back within the grace period: its sessions are no longer orphaned.
         session_store.clear_orphaned(connection, mitra_id)
+        # Valkey's load may be gone (data loss) while the mitra still holds sessions.
+        held = mitras.active_session_count(connection, mitra_id)
     heartbeats.enter(
         mitra_id,
         mitra.firebase_uid,
         now,
         mitra.max_customers,
         settings.current().max_customers_per_mitra,
+        held,
     )
     return now
 
@@ -161,9 +169,10 @@ def heartbeat(firebase_uid: str) -> None:
     cutoff = fresh_cutoff_ms(current, now)
     outcome = heartbeats.beat(firebase_uid, now, cutoff)
     if outcome is Beat.UNKNOWN_UID:
-        mitra = _active_mitra(firebase_uid)
+        mitra, held = _active_mitra_and_load(firebase_uid)
         # Online in PostgreSQL but missing from Valkey means Valkey lost it: the cache miss
-        # (the UID cache went with it) is where presence rebuilds, one heartbeat later.
+        # (the UID cache went with it) is where presence rebuilds, one heartbeat later —
+        # with the load and capacity PostgreSQL holds, so a full mitra is not offered more.
         outcome = heartbeats.beat(
             firebase_uid,
             now,
@@ -171,6 +180,8 @@ def heartbeat(firebase_uid: str) -> None:
             resolved_mitra_id=str(mitra.id),
             restore=mitra.is_online,
             default_capacity=current.max_customers_per_mitra,
+            held=held,
+            max_customers=mitra.max_customers,
         )
     if outcome is not Beat.OK:
         raise NotOnline()
@@ -193,11 +204,72 @@ def resolve_mitra_id(firebase_uid: str) -> UUID:
 def _active_mitra(firebase_uid: str) -> MitraRow:
     with db.read() as connection:
         mitra = mitras.by_uid(connection, firebase_uid)
+    return _require_active(mitra)
+
+
+def _active_mitra_and_load(firebase_uid: str) -> tuple[MitraRow, int]:
+    """The heartbeat's cache-miss path (first beat, hourly TTL, after Valkey lost its data):
+    the caller and the sessions it holds, in one read."""
+    with db.read() as connection:
+        mitra = mitras.by_uid(connection, firebase_uid)
+        held = mitras.active_session_count(connection, mitra.id) if mitra else 0
+    return _require_active(mitra), held
+
+
+def _require_active(mitra: MitraRow | None) -> MitraRow:
     if mitra is None:
         raise Forbidden("Only mitras may use this. Log in with your mitra phone number.")
     if mitra.suspended:
         raise Suspended()
     return mitra
+
+
+# -- capacity, enforced by PostgreSQL too -----------------------------------------------------
+
+
+class FullInPostgres(AtCapacity):
+    """PostgreSQL says the mitra is full although Valkey's claim let it through (Valkey lost
+    or under-counts its load). Carries what PostgreSQL holds, to heal Valkey."""
+
+    def __init__(self, mitra: MitraRow, held: int) -> None:
+        super().__init__()
+        self.mitra = mitra
+        self.held = held
+
+
+def lock_room_for_session(connection: Connection, mitra_id: UUID) -> MitraRow:
+    """Inside the transaction that gives `mitra_id` one more active session: lock the
+    mitra's row (every such transaction takes this lock first, so they count one at a time)
+    and refuse with `FullInPostgres` when it already holds as many active sessions as its
+    capacity. Valkey's claim is the fast gate; this is the guarantee (docs/presence.md)."""
+    mitra = mitras.by_id(connection, mitra_id, lock=True)
+    if mitra is None:
+        raise NotFound("No mitra with that id.")
+    held = mitras.active_session_count(connection, mitra_id)
+    capacity = mitra.max_customers
+    if capacity is None:
+        capacity = settings.current().max_customers_per_mitra
+    if held >= capacity:
+        raise FullInPostgres(mitra, held)
+    return mitra
+
+
+def heal_load(refusal: FullInPostgres) -> None:
+    """After PostgreSQL refused a full mitra: raise Valkey's load to what PostgreSQL holds,
+    so the mitra leaves `presence:available` and its next claims stop at Valkey."""
+    log_event(
+        logger,
+        30,
+        "valkey load was below postgres; raised",
+        mitra_id=str(refusal.mitra.id),
+        held=refusal.held,
+    )
+    heartbeats.restore_load(
+        str(refusal.mitra.id),
+        refusal.held,
+        refusal.mitra.max_customers,
+        settings.current().max_customers_per_mitra,
+    )
 
 
 # -- the sweeper's steps ---------------------------------------------------------------------
@@ -226,7 +298,8 @@ def reconcile(now: int | None = None) -> dict[str, int]:
       mitra was claimed by a sweeper that died before PostgreSQL, or never reached Valkey:
       take it offline (`heartbeat_timeout`) once it has been online longer than the timeout;
     - in the heartbeat set, offline in PostgreSQL: remove, unless refreshed meanwhile;
-    - `presence:load` ← active sessions per mitra, `presence:capacity` ← max_customers;
+    - first `presence:load` ← active sessions per mitra, `presence:capacity` ←
+      max_customers (before anything is re-added, so a re-added full mitra is not available);
     - `presence:available` ← recomputed from the three above for every member of either
       set (atomic per batch, so a claim or heartbeat meanwhile is never undone). This is
       also what applies a change of the default capacity setting within one sweep."""
@@ -238,6 +311,10 @@ def reconcile(now: int | None = None) -> dict[str, int]:
     with db.read() as connection:
         online = mitras.online_since_by_id(connection)
     counts = {"restored": 0, "lost": 0, "dropped": 0}
+    # Load and capacity first: a mitra re-added below must not count as available on a load
+    # Valkey forgot (after data loss `presence:load` is empty while sessions are held).
+    counts.update(_reconcile_load())
+    counts["capacity_fixed"] = _reconcile_capacity()
 
     missing = [mitra_id for mitra_id in online if mitra_id not in in_valkey]
     if not intact:
@@ -264,8 +341,6 @@ def reconcile(now: int | None = None) -> dict[str, int]:
             {m: score for m, score in extra.items() if m not in still_online}
         )
 
-    counts.update(_reconcile_load())
-    counts["capacity_fixed"] = _reconcile_capacity()
     counts["available_fixed"] = heartbeats.sync_available(
         set(heartbeats.members()) | set(heartbeats.available_members()),
         current.max_customers_per_mitra,

@@ -50,6 +50,8 @@ def to_mitra(operator_id: UUID, session_id: UUID, mitra_id: UUID) -> AdminSessio
     _take_capacity_unit(target.id)
     try:
         with db.transaction() as connection:
+            # Mitra row first, as pairing's accept does (same lock order, no deadlock).
+            presence.lock_room_for_session(connection, target.id)
             locked = sessions.lock_active(connection, session_id)
             if locked is None:
                 raise SessionEnded()
@@ -65,8 +67,10 @@ def to_mitra(operator_id: UUID, session_id: UUID, mitra_id: UUID) -> AdminSessio
                 {"mitra_id": str(locked.mitra_id)},
                 {"mitra_id": str(target.id)},
             )
-    except BaseException:
+    except BaseException as exc:
         load.release(target.id, settings.current().max_customers_per_mitra)
+        if isinstance(exc, presence.FullInPostgres):
+            presence.heal_load(exc)
         raise
     session_rules.announce_moved(locked.id, locked.mitra_id, "rerouted")
     # A re-blast still searching for this session is overtaken by the operator's choice.

@@ -16,6 +16,13 @@
 -- ARGV[5]  '1' to re-add the mitra when it is missing from the set (PostgreSQL says it is
 --          online, so Valkey lost it); '0' otherwise
 -- ARGV[6]  default capacity (settings.max_customers_per_mitra), for a re-added mitra
+-- ARGV[7]  active sessions PostgreSQL holds for the mitra (used with ARGV[5] = '1')
+-- ARGV[8]  the mitra's max_customers override, '' for none (used with ARGV[5] = '1')
+--
+-- A re-added mitra gets its load and capacity from ARGV[7]/ARGV[8] in the same step, so it
+-- is never available with a load Valkey forgot: a full mitra stays out of
+-- presence:available (docs/presence.md, "After Valkey loses everything"). The load is only
+-- raised, never lowered (a claim taken meanwhile keeps its unit).
 --
 -- Returns {code, mitra id}: 'ok'; 'not_online' (absent or lapsed: the mitra must toggle
 -- back on; never re-added here, or an auto-offlined app would stay online forever);
@@ -28,6 +35,7 @@ local resolved = ARGV[3]
 local cache_ttl_s = ARGV[4]
 local restore = ARGV[5] == '1'
 local default_capacity = tonumber(ARGV[6])
+local truth, override = tonumber(ARGV[7]) or 0, ARGV[8] or ''
 
 local mitra_id = resolved
 if mitra_id == '' then
@@ -44,7 +52,17 @@ if not last then
   if restore then
     redis.call('ZADD', heartbeats, 'NX', now, mitra_id)
     local held = tonumber(redis.call('HGET', load_key, mitra_id)) or 0
-    local capacity = tonumber(redis.call('HGET', capacity_key, mitra_id)) or default_capacity
+    if truth > held then
+      held = truth
+      redis.call('HSET', load_key, mitra_id, held)
+    end
+    local capacity = default_capacity
+    if override == '' then
+      redis.call('HDEL', capacity_key, mitra_id)
+    else
+      capacity = tonumber(override)
+      redis.call('HSET', capacity_key, mitra_id, capacity)
+    end
     if held < capacity then
       redis.call('ZADD', available, now, mitra_id)
     end

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from enum import StrEnum
-from typing import cast
+from typing import Any, cast
 
 from shared import valkey
 from shared.store.load import AVAILABLE_KEY, CAPACITY_KEY, HEARTBEATS_KEY, LOAD_KEY
@@ -57,13 +57,16 @@ def beat(
     resolved_mitra_id: str | None = None,
     restore: bool = False,
     default_capacity: int = 1,
+    held: int = 0,
+    max_customers: int | None = None,
 ) -> Beat:
     """Refresh the caller's heartbeat in one round trip (shared/lua/presence_heartbeat.lua).
 
     Without `resolved_mitra_id` the UID is resolved through the cache (`UNKNOWN_UID` on a
     miss); with it, the resolution is cached and used. `restore` re-adds a mitra missing from
-    the set, for when PostgreSQL says it is online (and in `presence:available` when below
-    `default_capacity` or its override)."""
+    the set, for when PostgreSQL says it is online, with the load (`held`, PostgreSQL's
+    active sessions) and capacity override PostgreSQL gives, and in `presence:available`
+    only when below that capacity."""
     reply = valkey.script("presence_heartbeat")(
         keys=[uid_cache_key(firebase_uid), HEARTBEATS_KEY, AVAILABLE_KEY, LOAD_KEY, CAPACITY_KEY],
         args=[
@@ -73,6 +76,8 @@ def beat(
             UID_CACHE_TTL_S,
             int(restore),
             default_capacity,
+            held,
+            "" if max_customers is None else max_customers,
         ],
     )
     return Beat(str(reply[0]))
@@ -98,22 +103,34 @@ def enter(
     now_ms: int,
     max_customers: int | None,
     default_capacity: int,
+    held: int,
 ) -> None:
-    """Put an active mitra in the heartbeat set with a fresh beat, cache its UID and its
-    capacity override, and place it in `presence:available` when below capacity: one
-    MULTI/EXEC round trip, so no other command sees the mitra half-entered."""
+    """Put an active mitra in the heartbeat set with a fresh beat, cache its UID, bring its
+    load (`held`: PostgreSQL's active sessions) and capacity override in from PostgreSQL,
+    and place it in `presence:available` when below capacity: one MULTI/EXEC round trip,
+    so no other command sees the mitra half-entered."""
     pipe = valkey.client().pipeline(transaction=True)
     pipe.zadd(HEARTBEATS_KEY, {mitra_id: now_ms})
     if firebase_uid:
         pipe.set(uid_cache_key(firebase_uid), mitra_id, ex=UID_CACHE_TTL_S)
-    if max_customers is not None:
-        pipe.hset(CAPACITY_KEY, mitra_id, max_customers)
-    else:
-        pipe.hdel(CAPACITY_KEY, mitra_id)
-    valkey.script("presence_available_sync")(
-        keys=PRESENCE_KEYS, args=[default_capacity, mitra_id], client=pipe
-    )
+    _restore_load(pipe, mitra_id, held, max_customers, default_capacity)
     pipe.execute()
+
+
+def restore_load(mitra_id: str, held: int, max_customers: int | None, default_capacity: int) -> int:
+    """Raise the mitra's load to PostgreSQL's `held` (never lower it), set its capacity
+    override and fix its `presence:available` membership, atomically; the load after."""
+    return int(_restore_load(valkey.client(), mitra_id, held, max_customers, default_capacity))
+
+
+def _restore_load(
+    client: Any, mitra_id: str, held: int, max_customers: int | None, default_capacity: int
+) -> Any:
+    return valkey.script("presence_load_restore")(
+        keys=PRESENCE_KEYS,
+        args=[default_capacity, mitra_id, held, "" if max_customers is None else max_customers],
+        client=client,
+    )
 
 
 def leave(mitra_id: str) -> None:

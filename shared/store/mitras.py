@@ -238,3 +238,13 @@ def active_session_counts(connection: Connection) -> dict[str, int]:
         )
     )
     return {str(row.mitra_id): int(row.held) for row in rows}
+
+
+def active_session_count(connection: Connection, mitra_id: UUID | str) -> int:
+    """Sessions one mitra holds now (partial index `sessions_active_by_mitra`)."""
+    return int(
+        connection.execute(
+            sa.text("SELECT count(*) FROM sessions WHERE mitra_id = :id AND status = 'active'"),
+            {"id": mitra_id},
+        ).scalar_one()
+    )

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 import redis
 import sqlalchemy as sa
@@ -26,7 +29,6 @@ from devstack.servers import (
 from tests.support.firebase_accounts import FirebaseAccounts, FirebaseAuthError
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-SHARED_TOOLS_DIR = REPO_ROOT / ".local" / "firebase-tools"  # the dev stack's install, reused
 
 
 def _execute(url: str, *statements: str) -> object:
@@ -150,9 +152,8 @@ needs_node = pytest.mark.skipif(
 
 @pytest.fixture(scope="module")
 def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FirebaseAuthEmulator]:
-    server = FirebaseAuthEmulator(
-        port=free_port(), work_dir=tmp_path_factory.mktemp("emulator"), tools_dir=SHARED_TOOLS_DIR
-    )
+    # The default install: the one `nox -s tests` put in place before pytest started.
+    server = FirebaseAuthEmulator(port=free_port(), work_dir=tmp_path_factory.mktemp("emulator"))
     with server:
         yield server
 
@@ -164,7 +165,7 @@ def accounts(emulator: FirebaseAuthEmulator) -> Iterator[FirebaseAccounts]:
 
 
 @needs_node
-@pytest.mark.timeout(300)  # the very first run installs firebase-tools (about a minute)
+@pytest.mark.timeout(300)  # in case pytest runs without nox and must install firebase-tools
 def test_emulator_issues_anonymous_tokens_for_its_project(accounts: FirebaseAccounts) -> None:
     account = accounts.sign_in_anonymously()
 
@@ -226,3 +227,80 @@ def test_clear_accounts_forgets_users(
     emulator.clear_accounts()
 
     assert accounts.sign_in_with_phone("+6281234500004").uid != first.uid
+
+
+# ------------------------------------------------------------------ functions-framework servers
+
+_STREAMING_APP = """
+import time
+
+import flask
+
+
+def stream(request):
+    def forever():
+        while True:  # like an event stream: only the client or the server ends it
+            yield ": keep-alive\\n\\n"
+            time.sleep(0.2)
+
+    return flask.Response(forever(), mimetype="text/event-stream")
+"""
+
+
+def _open_stream(url: str, opened: threading.Event, ended: list[str]) -> None:
+    try:
+        with httpx.stream("GET", url, timeout=httpx.Timeout(30, read=30)) as response:
+            for _chunk in response.iter_bytes():
+                opened.set()
+    except httpx.HTTPError as exc:
+        ended.append(type(exc).__name__)
+        return
+    ended.append("closed")
+
+
+@pytest.mark.timeout(90)
+def test_a_server_with_open_event_streams_stops_at_once_and_restarts_on_its_port(
+    tmp_path: Path,
+) -> None:
+    from devstack.stack import FunctionServer
+
+    (tmp_path / "app.py").write_text(_STREAMING_APP)
+    env = {**os.environ, "THREADS": "16"}
+    server = FunctionServer(
+        "streams",
+        free_port(),
+        ["--source", str(tmp_path / "app.py"), "--target", "stream"],
+        env,
+        tmp_path,
+    )
+    server.start()
+    try:
+        opened = [threading.Event() for _ in range(5)]
+        ended: list[str] = []
+        readers = [
+            threading.Thread(target=_open_stream, args=(server.url, event, ended), daemon=True)
+            for event in opened
+        ]
+        for reader in readers:
+            reader.start()
+        for event in opened:
+            assert event.wait(20), "a stream did not open"
+
+        started = time.monotonic()
+        server.stop()
+        stopped_in = time.monotonic() - started
+
+        assert stopped_in < server.stop_grace_s + 3, stopped_in
+        assert not _port_open(server.port)
+        for reader in readers:
+            reader.join(10)
+        assert len(ended) == 5  # every stream was ended by the stop, none left hanging
+
+        started = time.monotonic()
+        server.start()  # the same port, at once
+        assert time.monotonic() - started < 30
+        with httpx.stream("GET", server.url, timeout=10) as again:
+            assert next(again.iter_bytes()).startswith(b": keep-alive")
+    finally:
+        server.stop()
+    assert not _port_open(server.port)

@@ -91,7 +91,7 @@ def test_racing_claims_releases_heartbeats_and_capacity_edits_keep_the_set_exact
     default = settings.current().max_customers_per_mitra
     start = now_ms()
     for mitra_id in ids:
-        heartbeats.enter(mitra_id, f"test-uid-{mitra_id}", start, 2, default)
+        heartbeats.enter(mitra_id, f"test-uid-{mitra_id}", start, 2, default, 0)
     claim = valkey.script("reroute_claim")
 
     def work(seed: int) -> None:
@@ -114,7 +114,9 @@ def test_racing_claims_releases_heartbeats_and_capacity_edits_keep_the_set_exact
             elif rng.random() < 0.5:  # the sweeper takes it offline
                 heartbeats.claim_lapsed(now + 10_000, 1, only=[mitra_id])
             else:  # it toggles back on
-                heartbeats.enter(mitra_id, f"test-uid-{mitra_id}", now, rng.choice([1, 2]), default)
+                heartbeats.enter(
+                    mitra_id, f"test-uid-{mitra_id}", now, rng.choice([1, 2]), default, 0
+                )
 
     try:
         with ThreadPoolExecutor(max_workers=12) as pool:

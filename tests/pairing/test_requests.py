@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
@@ -118,6 +119,36 @@ def test_concurrent_presses_create_exactly_one_request(
     assert {r.json()["error"]["details"]["request_id"] for r in refused} == {
         created[0].json()["id"]
     }
+    pairing.cancel_open_request(uuid.UUID(client.id))
+
+
+def test_one_hundred_concurrent_presses_with_one_key_all_get_the_first_answer(
+    api, database, online_mitras, client_with_credits
+):
+    online_mitras(1)
+    client = client_with_credits()
+    headers = client.headers | {"Idempotency-Key": f"press-{uuid.uuid4()}"}
+    start = threading.Barrier(100)
+
+    def press(_: int) -> tuple[int, dict]:
+        start.wait()
+        response = api.post("/api/client/pairing-requests", headers=headers)
+        return response.status_code, response.json()
+
+    with ThreadPoolExecutor(max_workers=100) as pool:
+        answers = list(pool.map(press, range(100)))
+
+    assert {status for status, _ in answers} == {201}, answers
+    assert len({body["id"] for _, body in answers}) == 1
+    # The same answer, not only the same id: replays wait for the first press's blast.
+    assert all(body == answers[0][1] for _, body in answers), answers
+    assert answers[0][1]["status"] == "searching" and answers[0][1]["offered_to"] == 1
+    with database.connect() as connection:
+        count = connection.execute(
+            sa.text("SELECT count(*) FROM pairing_requests WHERE client_id = :c"),
+            {"c": client.id},
+        ).scalar_one()
+    assert count == 1
     pairing.cancel_open_request(uuid.UUID(client.id))
 
 
