@@ -49,16 +49,10 @@ def message(event_type: str, data: dict[str, Any]) -> bytes:
 
 
 class LoggingPublisher:
-    """No topic configured: the event is only logged (ids only, never personal data)."""
+    """No topic configured: `emit` has logged the event already; nothing else to do."""
 
     def publish(self, event_type: str, data: dict[str, Any]) -> None:
-        log_event(
-            logger,
-            20,
-            "domain event (no topic configured)",
-            event_type=event_type,
-            **{k: v for k, v in data.items() if k.endswith("_id")},
-        )
+        return None
 
 
 class PubSubPublisher:
@@ -185,7 +179,16 @@ def reset() -> None:
 
 
 def emit(event_type: str, data: dict[str, Any]) -> None:
-    """Publish a domain event; a failure is logged, never raised."""
+    """Log and publish a domain event; a failure is logged, never raised. The log line
+    carries the type and ids only (never personal data), so every event can be traced
+    whichever publisher carries it."""
+    log_event(
+        logger,
+        20,
+        "domain event",
+        event_type=event_type,
+        **{k: v for k, v in data.items() if k.endswith("_id")},
+    )
     try:
         publisher().publish(event_type, data)
     except Exception as exc:  # a notification must not fail the request
