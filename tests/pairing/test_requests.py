@@ -123,8 +123,9 @@ def test_concurrent_presses_create_exactly_one_request(
 
 
 def test_one_hundred_concurrent_presses_with_one_key_all_get_the_first_answer(
-    api, database, online_mitras, client_with_credits
+    api, database, nobody_online, online_mitras, client_with_credits
 ):
+    # nobody_online: a mitra left available by an earlier test would change `offered_to`.
     online_mitras(1)
     client = client_with_credits()
     headers = client.headers | {"Idempotency-Key": f"press-{uuid.uuid4()}"}
