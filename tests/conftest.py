@@ -67,7 +67,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
                 "CHAT_ACTIVE_KEY_ID": CHAT_KEY_ID,
                 # Scripted conversations send faster than a person; tests/chat checks the
                 # limit itself with a burst above this.
-                "CHAT_SEND_RATE": "40/second;3000/minute",
+                "CHAT_SEND_RATE": "200/second;10000/minute",
             },
         )
     )

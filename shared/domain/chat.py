@@ -235,9 +235,9 @@ def mark_read(side: Side, reader_id: UUID, session_id: UUID, up_to: UUID) -> Non
     with db.transaction() as connection:
         session = _participant_session(connection, session_id, side, reader_id)
         seq = _anchor(connection, session_id, up_to, "up_to")
-        mark = store.mark_read(connection, session_id, side, seq)
-    if mark != seq:
-        return  # an older mark than one already made: nothing new to tell
+        moved = store.mark_read(connection, session_id, side, seq)
+    if not moved:
+        return  # not past the mark already made: nothing new to tell
     other: Side = "mitra" if side == "client" else "client"
     events.publish(
         other,

@@ -173,23 +173,21 @@ def page(
     return [row for row in (_row(r) for r in rows) if row is not None]
 
 
-def mark_read(connection: Connection, session_id: UUID, reader: str, up_to_seq: int) -> int:
-    """Move the reader's mark forward (never back); the mark now."""
-    return int(
-        connection.execute(
-            sa.text(
-                """
-                INSERT INTO chat_reads (session_id, reader, up_to_seq) VALUES (:s, :r, :seq)
-                ON CONFLICT (session_id, reader) DO UPDATE
-                   SET up_to_seq = GREATEST(chat_reads.up_to_seq, EXCLUDED.up_to_seq),
-                       read_at = CASE WHEN EXCLUDED.up_to_seq > chat_reads.up_to_seq
-                                      THEN now() ELSE chat_reads.read_at END
-                RETURNING up_to_seq
-                """
-            ),
-            {"s": session_id, "r": reader, "seq": up_to_seq},
-        ).scalar_one()
-    )
+def mark_read(connection: Connection, session_id: UUID, reader: str, up_to_seq: int) -> bool:
+    """Move the reader's mark forward (never back); whether it moved."""
+    moved = connection.execute(
+        sa.text(
+            """
+            INSERT INTO chat_reads (session_id, reader, up_to_seq) VALUES (:s, :r, :seq)
+            ON CONFLICT (session_id, reader) DO UPDATE
+               SET up_to_seq = EXCLUDED.up_to_seq, read_at = now()
+             WHERE EXCLUDED.up_to_seq > chat_reads.up_to_seq
+            RETURNING up_to_seq
+            """
+        ),
+        {"s": session_id, "r": reader, "seq": up_to_seq},
+    ).one_or_none()
+    return moved is not None
 
 
 # -- privacy hooks (account deletion, retention) --------------------------------------------
