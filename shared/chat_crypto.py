@@ -60,7 +60,9 @@ class Keyring:
         if key is None:
             raise KeyringError(f"message key {sealed.key_id!r} is not in the keyring")
         try:
-            plain = key.decrypt(sealed.nonce, sealed.ciphertext, _associated(session_id, message_id))
+            plain = key.decrypt(
+                sealed.nonce, sealed.ciphertext, _associated(session_id, message_id)
+            )
         except InvalidTag:
             raise KeyringError("a message failed authentication") from None
         return plain.decode("utf-8")

@@ -125,7 +125,9 @@ def _history(call: Call[None], side: chat.Side, caller_id: UUID) -> MessagePageO
         limit=query.limit + 1,
     )
     if query.since is not None:
-        return MessagePageOut(items=[MessageOut.of(v) for v in found[: query.limit]], next_cursor=None)
+        return MessagePageOut(
+            items=[MessageOut.of(v) for v in found[: query.limit]], next_cursor=None
+        )
     return MessagePageOut.of(found, query.limit)
 
 

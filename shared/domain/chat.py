@@ -68,9 +68,7 @@ class _Replay(Exception):
 # -- sending --------------------------------------------------------------------------------
 
 
-def send(
-    side: Side, sender_id: UUID, session_id: UUID, client_message_id: str, text: str
-) -> Sent:
+def send(side: Side, sender_id: UUID, session_id: UUID, client_message_id: str, text: str) -> Sent:
     ratelimit.hit("chat-send", f"{side}:{sender_id}", get_config().chat_send_rate)
     with db.read() as connection:
         _participant_session(connection, session_id, side, sender_id)
@@ -89,9 +87,7 @@ def send(
             if (slot.client_id if side == "client" else slot.mitra_id) != sender_id:
                 raise NotFound("No session with that id.")  # rerouted away meanwhile
             # Under the session's lock a concurrent first send of this id has committed.
-            earlier = store.by_retry_key(
-                connection, session_id, side, sender_id, client_message_id
-            )
+            earlier = store.by_retry_key(connection, session_id, side, sender_id, client_message_id)
             if earlier is not None:
                 raise _Replay(earlier)
             sealed = ring.seal(text, session_id, message_id)
@@ -270,8 +266,8 @@ def _participant_session(
     connection: Connection, session_id: UUID, side: Side, viewer_id: UUID
 ) -> SessionRow:
     session = session_store.by_id(connection, session_id)
-    owner = None if session is None else (
-        session.client_id if side == "client" else session.mitra_id
+    owner = (
+        None if session is None else (session.client_id if side == "client" else session.mitra_id)
     )
     if session is None or owner != viewer_id:
         raise NotFound("No session with that id.")

@@ -28,15 +28,13 @@ def _message_text(value: str) -> str:
     return value
 
 
-MessageText = Annotated[
-    str, Field(max_length=4 * MAX_TEXT_CHARS), AfterValidator(_message_text)
-]
+MessageText = Annotated[str, Field(max_length=4 * MAX_TEXT_CHARS), AfterValidator(_message_text)]
 ClientMessageId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 
 
 class SendMessageIn(RequestModel):
     client_message_id: ClientMessageId = Field(
-        description="The app's own id for this message; a retry with the same id stores nothing new."
+        description="The app's own id for this message; a retry with it stores nothing new."
     )
     text: MessageText
 

@@ -40,7 +40,9 @@ def chat(make_client, make_mitra) -> Chat:  # type: ignore[no-untyped-def]
     return Chat(client, mitra, str(start_session(client.id, mitra.id)))
 
 
-def send(api: httpx.Client, chat: Chat, side: str, text: str, cmid: str | None = None) -> httpx.Response:
+def send(
+    api: httpx.Client, chat: Chat, side: str, text: str, cmid: str | None = None
+) -> httpx.Response:
     return api.post(
         chat.path(side),
         json={"client_message_id": cmid or uuid.uuid4().hex, "text": text},

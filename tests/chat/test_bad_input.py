@@ -64,7 +64,10 @@ def test_bad_text_is_400_and_stores_nothing(api, chat, database, text, problem):
 def test_text_is_trimmed_and_4000_characters_fit(api, chat):
     exact = "é" * 4000
     assert send(api, chat, "client", f"  {exact}\r\n").json()["text"] == exact
-    assert send(api, chat, "mitra", "baris satu\r\nbaris dua").json()["text"] == "baris satu\nbaris dua"
+    assert (
+        send(api, chat, "mitra", "baris satu\r\nbaris dua").json()["text"]
+        == "baris satu\nbaris dua"
+    )
 
 
 def test_reused_client_message_id_with_other_text_is_409(api, chat, database):
@@ -99,14 +102,20 @@ def test_ids_from_another_session_are_400(api, chat, make_client, database):
     ).json()["next_cursor"]
 
     answers = {
-        "up_to": api.post(chat.path("mitra", "read"), json={"up_to": foreign["id"]}, headers=chat.mitra.headers),
-        "since": api.get(chat.path("mitra"), params={"since": foreign["id"]}, headers=chat.mitra.headers),
+        "up_to": api.post(
+            chat.path("mitra", "read"), json={"up_to": foreign["id"]}, headers=chat.mitra.headers
+        ),
+        "since": api.get(
+            chat.path("mitra"), params={"since": foreign["id"]}, headers=chat.mitra.headers
+        ),
         "cursor": api.get(
             f"/api/mitra/sessions/{other_session}/messages",
             params={"cursor": foreign_cursor},
             headers=chat.mitra.headers,
         ),
-        "forged": api.get(chat.path("mitra"), params={"cursor": "bm90LWEtY3Vyc29y"}, headers=chat.mitra.headers),
+        "forged": api.get(
+            chat.path("mitra"), params={"cursor": "bm90LWEtY3Vyc29y"}, headers=chat.mitra.headers
+        ),
     }
 
     assert cursor is None  # one message in the other session: no next page
@@ -117,7 +126,10 @@ def test_ids_from_another_session_are_400(api, chat, make_client, database):
 
 def test_ended_session_refuses_sends_and_keeps_history(api, chat, database):
     send(api, chat, "client", "sebelum selesai", cmid="e1")
-    assert api.post(chat.path("client", "end"), json={}, headers=chat.client.headers).status_code == 200
+    assert (
+        api.post(chat.path("client", "end"), json={}, headers=chat.client.headers).status_code
+        == 200
+    )
 
     late = send(api, chat, "mitra", "terlambat")
     typing = api.post(chat.path("client", "typing"), headers=chat.client.headers)
@@ -134,7 +146,8 @@ def test_ended_session_refuses_sends_and_keeps_history(api, chat, database):
 def test_suspended_sender_is_403_and_stores_nothing(api, chat, database):
     with database.begin() as connection:
         connection.execute(
-            sa.text("UPDATE clients SET status = 'suspended' WHERE id = :id"), {"id": chat.client.id}
+            sa.text("UPDATE clients SET status = 'suspended' WHERE id = :id"),
+            {"id": chat.client.id},
         )
 
     response = send(api, chat, "client", "masih bisa?")

@@ -53,7 +53,9 @@ def test_since_read_fills_what_a_stream_missed(api, chat, open_stream):
     missed = [send(api, chat, "mitra", f"terlewat {n}").json() for n in range(5)]
 
     page = api.get(
-        chat.path("client"), params={"since": first[-1]["id"], "limit": 3}, headers=chat.client.headers
+        chat.path("client"),
+        params={"since": first[-1]["id"], "limit": 3},
+        headers=chat.client.headers,
     ).json()
     rest = api.get(
         chat.path("client"),
@@ -101,7 +103,9 @@ def test_read_receipt_and_typing_reach_the_other_side_only(api, chat, open_strea
     ]
     assert client_stream.quiet("chat.read") == [] and mitra_stream.quiet("chat.typing") == []
     # Reading the same message again tells nobody anything new.
-    api.post(chat.path("client", "read"), json={"up_to": message["id"]}, headers=chat.client.headers)
+    api.post(
+        chat.path("client", "read"), json={"up_to": message["id"]}, headers=chat.client.headers
+    )
     assert mitra_stream.quiet("chat.read") == []
 
 

@@ -32,7 +32,7 @@ def test_no_row_in_postgresql_contains_the_plaintext(api, chat, database):
         hits = {
             table: connection.execute(
                 sa.text(
-                    f'SELECT count(*) FROM "{table}" t'
+                    f'SELECT count(*) FROM "{table}" t'  # noqa: S608 (names from pg_tables)
                     " WHERE position(:a in t::text) > 0 OR position(:b in t::text) > 0"
                 ),
                 {"a": needles[0], "b": needles[1]},
@@ -47,7 +47,9 @@ def test_no_row_in_postgresql_contains_the_plaintext(api, chat, database):
     assert stored == 2
     assert {table: n for table, n in hits.items() if n} == {}
     # …while the participants read it back.
-    texts = [m["text"] for m in api.get(chat.path("client"), headers=chat.client.headers).json()["items"]]
+    texts = [
+        m["text"] for m in api.get(chat.path("client"), headers=chat.client.headers).json()["items"]
+    ]
     assert texts == [f"Ceritakan {marker}", f"Aku merasa {marker} sekali"]
 
 
@@ -62,7 +64,9 @@ def old_key_active():
 
 
 def test_key_rotation_leaves_old_messages_readable(api, chat, database, old_key_active):
-    before = chat_domain.send("client", uuid.UUID(chat.client.id), uuid.UUID(chat.session_id), "c1", "sebelum rotasi")
+    before = chat_domain.send(
+        "client", uuid.UUID(chat.client.id), uuid.UUID(chat.session_id), "c1", "sebelum rotasi"
+    )
     os.environ["CHAT_ACTIVE_KEY_ID"] = CHAT_KEY_ID
     get_config.cache_clear()
 
@@ -87,13 +91,19 @@ def test_a_third_party_gets_404_everywhere(api, chat, make_client, make_mitra):
 
     for side, user in (("client", stranger_client), ("mitra", stranger_mitra)):
         answers = [
-            api.post(chat.path(side), json={"client_message_id": "x1", "text": "hai"}, headers=user.headers),
+            api.post(
+                chat.path(side),
+                json={"client_message_id": "x1", "text": "hai"},
+                headers=user.headers,
+            ),
             api.get(chat.path(side), headers=user.headers),
             api.get(chat.path(side), params={"since": message["id"]}, headers=user.headers),
             api.post(chat.path(side, "read"), json={"up_to": message["id"]}, headers=user.headers),
             api.post(chat.path(side, "typing"), headers=user.headers),
         ]
-        assert [(a.status_code, a.json()["error"]["code"]) for a in answers] == [(404, "not_found")] * 5
+        assert [(a.status_code, a.json()["error"]["code"]) for a in answers] == [
+            (404, "not_found")
+        ] * 5
     unknown = api.get(f"/api/client/sessions/{uuid.uuid4()}/messages", headers=chat.client.headers)
     assert unknown.status_code == 404
 
@@ -101,7 +111,9 @@ def test_a_third_party_gets_404_everywhere(api, chat, make_client, make_mitra):
 def _reroute(session_id: str, to_mitra_id: str) -> None:
     with db.transaction() as connection:
         assert session_store.lock_active(connection, session_id) is not None
-        session_store.reassign(connection, uuid.UUID(session_id), to_mitra_id=to_mitra_id, reason="rerouted")
+        session_store.reassign(
+            connection, uuid.UUID(session_id), to_mitra_id=to_mitra_id, reason="rerouted"
+        )
 
 
 @pytest.fixture
@@ -125,10 +137,19 @@ def test_rerouted_session_shows_earlier_messages_per_setting(
     new_mitra = make_mitra("Mitra Kedua", max_customers=5)
     _reroute(chat.session_id, new_mitra.id)
     new_path = f"/api/mitra/sessions/{chat.session_id}/messages"
-    assert api.post(new_path, json={"client_message_id": "n1", "text": "halo, aku lanjutkan"}, headers=new_mitra.headers).status_code == 201
+    assert (
+        api.post(
+            new_path,
+            json={"client_message_id": "n1", "text": "halo, aku lanjutkan"},
+            headers=new_mitra.headers,
+        ).status_code
+        == 201
+    )
 
     seen = [m["text"] for m in api.get(new_path, headers=new_mitra.headers).json()["items"]]
-    client_seen = [m["text"] for m in api.get(chat.path("client"), headers=chat.client.headers).json()["items"]]
+    client_seen = [
+        m["text"] for m in api.get(chat.path("client"), headers=chat.client.headers).json()["items"]
+    ]
     old_mitra = api.get(chat.path("mitra"), headers=chat.mitra.headers)
 
     everything = ["halo, aku lanjutkan", "jawaban mitra pertama", "untuk mitra pertama"]
@@ -149,8 +170,13 @@ def test_the_other_side_gets_a_neutral_collapsed_push_when_its_app_is_closed(
     received = pushes(fcm, phone)
     assert len(received) == 1  # one per chat per push window; the notification collapses
     shown = received[0]
-    assert shown["notification"] == {"title": "Halo Bestie", "body": "You have a new message. Open the app."}
-    assert shown["data"]["type"] == "chat.message" and shown["data"]["session_id"] == chat.session_id
+    assert shown["notification"] == {
+        "title": "Halo Bestie",
+        "body": "You have a new message. Open the app.",
+    }
+    assert (
+        shown["data"]["type"] == "chat.message" and shown["data"]["session_id"] == chat.session_id
+    )
     assert shown["android"]["collapse_key"] == f"chat-{chat.session_id}"
     assert marker not in str(shown) and "Klien Chat" not in str(shown)
 
