@@ -2,7 +2,7 @@
 
 The keyring comes from configuration (`CHAT_KEYS`, in production a Secret Manager secret):
 `kid:base64key[,kid:base64key…]`, every key 32 bytes. New messages are encrypted under
-`CHAT_ACTIVE_KEY_ID`; any key still in the ring decrypts what it encrypted, so rotating is:
+`CHAT_ACTIVE_KEY_ID`, or when that is unset under the last key listed; any key still in the ring decrypts what it encrypted, so rotating is:
 add a new key, make it active, and keep the old one for as long as messages under it are
 retained (docs/chat.md). A fresh 96-bit random nonce per message (the GCM limit of 2^32
 messages per key is far beyond a key's life here). The associated data binds a ciphertext
@@ -89,6 +89,7 @@ def parse(raw: str, active: str) -> Keyring:
         keys[kid] = AESGCM(key)
     if not keys:
         raise KeyringError("CHAT_KEYS is empty: chat text cannot be stored")
+    active = active or list(keys)[-1]  # unset: the last key listed (rotation appends)
     if active not in keys:
         raise KeyringError("CHAT_ACTIVE_KEY_ID names no key in CHAT_KEYS")
     return Keyring(keys, active)

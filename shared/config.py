@@ -107,7 +107,7 @@ class Config(BaseSettings):
         description="chat keyring kid:base64key[,kid:base64key…], 32-byte keys (Secret Manager)",
     )
     chat_active_key_id: str = Field(
-        default="", description="the CHAT_KEYS key new messages are encrypted under"
+        default="", description="the CHAT_KEYS key new messages use; unset = the last one"
     )
     chat_send_rate: str = Field(
         default="5/second;60/minute", description="messages per sender (limits notation)"

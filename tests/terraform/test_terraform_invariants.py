@@ -250,7 +250,7 @@ def test_root_ships_example_tfvars_readme_and_only_declared_variables_in_it() ->
     variables = labelled(TF, "variable")
     example = parse(TF / "example.tfvars")
     assert set(example) <= set(variables), set(example) - set(variables)
-    for secret in ("xendit_api_key", "xendit_callback_token"):
+    for secret in ("xendit_api_key", "xendit_callback_token", "chat_keys"):
         assert secret not in example, f"{secret} must never be written in a tfvars file"
         assert variables[secret].get("ephemeral") is True
         assert variables[secret].get("sensitive") is True
