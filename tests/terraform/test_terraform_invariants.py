@@ -830,8 +830,11 @@ def test_evaluated_secrets_and_roles_follow_least_privilege(evaluated: dict[str,
     assert sorted(functions["payments"]["secrets"]) == ["XENDIT_API_KEY", "XENDIT_CALLBACK_TOKEN"]
     # The sweeper reads invoices from Xendit (payment reconciliation), never callbacks.
     assert functions["presence-sweeper"]["secrets"] == ["XENDIT_API_KEY"]
+    # Only the function that reads and writes chat text holds the chat keyring (erasure and
+    # retention need no key: they drop ciphertext).
+    assert functions["sessions"]["secrets"] == ["CHAT_KEYS"]
     for name, fn in functions.items():
-        if name not in {"admin", "payments", "presence-sweeper"}:
+        if name not in {"admin", "payments", "presence-sweeper", "sessions"}:
             assert fn["secrets"] == [], name
     assert functions["admin"]["project_roles"] == ["roles/cloudscheduler.viewer"]
 
