@@ -10,7 +10,10 @@ on one, Valkey pub/sub, the streams' hub on the other.
 - chat_delivery_p50_ms / chat_delivery_p99_ms: from just before the POST to the
   `chat.message` frame read on the mitra's stream, over every message after a warm-up
   round (the frame timestamp includes its wait in this one asyncio reader, see
-  bench/streams.py);
+  bench/streams.py); each conversation pauses 2–6 s between messages (≈ 50 messages/s offered in all; at 0.2–1 s, ≈ 330/s, the one instance saturates and the figure measures its queue), and a `503` (the
+  instance's database pool momentarily exhausted) is retried as the app does, with the
+  same client_message_id, its latency counted from the first attempt;
+- chat_send_503_retry_share: retried sends per send in that run;
 - chat_send_vs_noop_ratio: mean latency of a send divided by the mean latency of
   `GET /api/shared/health` (the cheapest real route: no store touched), both sequential
   from one client on the same gateway, interleaved so drift hits both alike — what storing,
@@ -22,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
 import statistics
 import time
 import uuid
@@ -46,6 +50,7 @@ from devstack.stack import LocalStack
 
 CONVERSATIONS = 200
 MESSAGES = 6  # per conversation; the first round is a warm-up
+PAUSE_S = (2.0, 6.0)  # between two messages of one conversation (people read, then type)
 SEQUENTIAL = 200  # sends (and health reads) for the ratio
 
 
@@ -85,7 +90,7 @@ async def _measure(stack: LocalStack, stream_url: str) -> dict[str, float]:
         streams = ChatStreams(stream_url)
         try:
             await streams.open([tokens[phone] for phone in mitras.values()])
-            latencies = await _conversations(sender, streams, clients, sessions)
+            latencies, retried = await _conversations(sender, streams, clients, sessions)
             ratio = await _sequential(sender, clients[0][1], sessions[0])
         finally:
             await streams.close()
@@ -93,6 +98,7 @@ async def _measure(stack: LocalStack, stream_url: str) -> dict[str, float]:
     return {
         "chat_delivery_p50_ms": round(_percentile(latencies, 0.5), 2),
         "chat_delivery_p99_ms": round(_percentile(latencies, 0.99), 2),
+        "chat_send_503_retry_share": round(retried, 4),
         **ratio,
     }
 
@@ -138,27 +144,37 @@ async def _conversations(
     streams: ChatStreams,
     clients: list[tuple[str, dict[str, str]]],
     sessions: list[str],
-) -> list[float]:
+) -> tuple[list[float], float]:
     latencies: list[float] = []
+    retries: list[int] = []
 
-    async def talk(headers: dict[str, str], session_id: str) -> None:
+    async def talk(headers: dict[str, str], session_id: str, rng: random.Random) -> None:
+        await asyncio.sleep(rng.uniform(0, PAUSE_S[1]))  # conversations do not start in step
         for n in range(MESSAGES):
+            body = {"client_message_id": uuid.uuid4().hex, "text": f"pesan bench {n}"}
             started = time.perf_counter()
-            response = await sender.post(
-                f"/api/client/sessions/{session_id}/messages",
-                json={"client_message_id": uuid.uuid4().hex, "text": f"pesan bench {n}"},
-                headers=headers,
-            )
-            if response.status_code != 201:
+            for _attempt in range(5):  # as the app: retry a 503 with the same id
+                response = await sender.post(
+                    f"/api/client/sessions/{session_id}/messages", json=body, headers=headers
+                )
+                if response.status_code != 503:
+                    break
+                retries.append(1)
+                await asyncio.sleep(float(response.headers.get("Retry-After", "1")) / 5)
+            if response.status_code not in (200, 201):
                 raise RuntimeError(f"send: {response.status_code} {response.text}")
             (arrived,) = await streams.wait_for("chat.message", response.json()["id"], 1)
             if n:
                 latencies.append((arrived - started) * 1000)
+            await asyncio.sleep(rng.uniform(*PAUSE_S))
 
     await asyncio.gather(
-        *(talk(headers, session) for (_id, headers), session in zip(clients, sessions, strict=True))
+        *(
+            talk(headers, session, random.Random(index))
+            for index, ((_id, headers), session) in enumerate(zip(clients, sessions, strict=True))
+        )
     )
-    return latencies
+    return latencies, len(retries) / (CONVERSATIONS * MESSAGES)
 
 
 async def _sequential(
