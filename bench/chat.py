@@ -10,9 +10,11 @@ on one, Valkey pub/sub, the streams' hub on the other.
 - chat_delivery_p50_ms / chat_delivery_p99_ms: from just before the POST to the
   `chat.message` frame read on the mitra's stream, over every message after a warm-up
   round (the frame timestamp includes its wait in this one asyncio reader, see
-  bench/streams.py); each conversation pauses 2–6 s between messages (≈ 50 messages/s offered in all; at 0.2–1 s, ≈ 330/s, the one instance saturates and the figure measures its queue), and a `503` (the
-  instance's database pool momentarily exhausted) is retried as the app does, with the
-  same client_message_id, its latency counted from the first attempt;
+  bench/streams.py). Each conversation pauses 2–6 s between messages: ≈ 50 messages/s
+  offered in all. At 0.2–1 s (≈ 330/s) the one instance saturates and the figure measures
+  its queue (≈ 1 s p50 on the 2-core machine). A `503` (the instance's database pool
+  momentarily exhausted) is retried as the app does, with the same client_message_id,
+  its latency counted from the first attempt;
 - chat_send_503_retry_share: retried sends per send in that run;
 - chat_send_vs_noop_ratio: mean latency of a send divided by the mean latency of
   `GET /api/shared/health` (the cheapest real route: no store touched), both sequential
