@@ -188,3 +188,58 @@ def test_no_push_while_the_app_has_its_stream_open(api, chat, fcm, register_devi
     send(api, chat, "mitra", "kamu sedang online")
 
     assert pushes(fcm, phone, at_least=0, settle_s=1.5, timeout_s=2) == []
+
+
+def test_erasing_a_client_removes_the_text_of_its_sessions_and_keeps_their_shape(
+    api, chat, database
+):
+    from shared.store.chat_messages import erase_client_messages
+
+    send(api, chat, "client", "tentang aku")
+    send(api, chat, "mitra", "tentang kamu")
+
+    with db.transaction() as connection:
+        erased = erase_client_messages(connection, chat.client.id)
+    with db.transaction() as connection:
+        again = erase_client_messages(connection, chat.client.id)
+
+    assert (erased, again) == (2, 0)
+    with database.connect() as connection:
+        left = connection.execute(
+            sa.text(
+                "SELECT count(*) FROM chat_messages WHERE session_id = :s AND ciphertext IS NULL"
+                " AND nonce IS NULL AND key_id IS NULL AND erased_at IS NOT NULL"
+            ),
+            {"s": chat.session_id},
+        ).scalar_one()
+    assert left == 2
+    items = api.get(chat.path("mitra"), headers=chat.mitra.headers).json()["items"]
+    assert [(m["sender"], m["text"]) for m in items] == [("mitra", None), ("client", None)]
+
+
+def test_retention_deletes_only_messages_older_than_the_cutoff_in_batches(api, chat, database):
+    from datetime import UTC, datetime, timedelta
+
+    from shared.store.chat_messages import delete_messages_older_than
+
+    for n in range(3):
+        send(api, chat, "client", f"lama {n}")
+    send(api, chat, "mitra", "baru")
+    with database.begin() as connection:
+        connection.execute(
+            sa.text(
+                "UPDATE chat_messages SET sent_at = now() - interval '400 days'"
+                " WHERE session_id = :s AND sender = 'client'"
+            ),
+            {"s": chat.session_id},
+        )
+    cutoff = datetime.now(UTC) - timedelta(days=365)
+
+    with db.transaction() as connection:
+        first = delete_messages_older_than(connection, cutoff, 2)
+    with db.transaction() as connection:
+        second = delete_messages_older_than(connection, cutoff, 2)
+
+    assert (first, second) == (2, 1)  # no other test leaves messages a year old
+    items = api.get(chat.path("client"), headers=chat.client.headers).json()["items"]
+    assert [m["text"] for m in items] == ["baru"]
