@@ -2,12 +2,13 @@
 
 The keyring comes from configuration (`CHAT_KEYS`, in production a Secret Manager secret):
 `kid:base64key[,kid:base64key…]`, every key 32 bytes. New messages are encrypted under
-`CHAT_ACTIVE_KEY_ID`, or when that is unset under the last key listed; any key still in the ring decrypts what it encrypted, so rotating is:
-add a new key, make it active, and keep the old one for as long as messages under it are
-retained (docs/chat.md). A fresh 96-bit random nonce per message (the GCM limit of 2^32
-messages per key is far beyond a key's life here). The associated data binds a ciphertext
-to its session and message id: a row moved to another session, or swapped with another
-row, fails to decrypt instead of showing the wrong text.
+`CHAT_ACTIVE_KEY_ID`, or when that is unset under the last key listed; any key still in the
+ring decrypts what it encrypted, so rotating is: append a new key (it becomes the active
+one), and keep the old ones for as long as messages under them are retained
+(docs/chat.md). A fresh 96-bit random nonce per message (the GCM limit of 2^32 messages
+per key is far beyond a key's life here). The associated data binds a ciphertext to its
+session and message id: a row moved to another session, or swapped with another row,
+fails to decrypt instead of showing the wrong text.
 
 Nothing here logs key material or text.
 """
