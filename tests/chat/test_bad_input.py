@@ -186,3 +186,27 @@ def test_a_sender_over_its_rate_gets_429_and_stores_nothing(api, chat, database)
     assert (response.status_code, response.json()["error"]["code"]) == (429, "rate_limited")
     assert int(response.headers["Retry-After"]) >= 1
     assert _stored(database, chat.session_id) == 0
+
+
+def test_typing_over_its_rate_is_429(api, chat):
+    from shared import ratelimit
+    from shared.config import get_config
+    from shared.errors import RateLimited
+
+    with pytest.raises(RateLimited):
+        for _ in range(1000):
+            ratelimit.hit("chat-typing", f"client:{chat.client.id}", get_config().chat_typing_rate)
+
+    response = api.post(chat.path("client", "typing"), headers=chat.client.headers)
+
+    assert (response.status_code, response.json()["error"]["code"]) == (429, "rate_limited")
+
+
+def test_client_message_id_is_shown_to_its_sender_only(api, chat):
+    send(api, chat, "client", "punyaku", cmid="mine-1")
+
+    own = api.get(chat.path("client"), headers=chat.client.headers).json()["items"][0]
+    other = api.get(chat.path("mitra"), headers=chat.mitra.headers).json()["items"][0]
+
+    assert (own["client_message_id"], other["client_message_id"]) == ("mine-1", None)
+    assert own["id"] == other["id"] and other["text"] == "punyaku"
