@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
+import os
 import signal
 import sys
 import threading
@@ -217,6 +218,7 @@ class LocalStack:
             "SETTINGS_CACHE_S": str(o.settings_cache_s),
             "CORS_ADMIN_ORIGINS": ",".join(o.cors_admin_origins),
             "CORS_PUBLIC_ORIGINS": ",".join(o.cors_public_origins),
+            **chat_keyring(self.data_dir),
             **o.extra_env,
         }
 
@@ -359,3 +361,20 @@ def _inherited_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k in keep}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
     return env
+
+
+def chat_keyring(data_dir: Path) -> dict[str, str]:
+    """The local stack's chat keyring: one random key per data directory, made on first use
+    and kept there (mode 0600), never committed, so local messages stay readable across
+    restarts of the same stack (production: the CHAT_KEYS secret, docs/chat.md)."""
+    from shared.chat_crypto import new_key_entry
+
+    path = data_dir / "chat-keys"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(new_key_entry("local1"))
+    entries = path.read_text().strip()
+    active = entries.split(",")[-1].split(":", 1)[0]
+    return {"CHAT_KEYS": entries, "CHAT_ACTIVE_KEY_ID": active}

@@ -120,6 +120,26 @@ class Config(BaseSettings):
         default=20.0, gt=0, le=25, description="how often an open stream re-checks its caller"
     )
     environment: str = Field(default="production", description="production | dev | test")
+    # In-session chat (docs/chat.md).
+    chat_keys: SecretStr = Field(
+        default=SecretStr(""),
+        description="chat keyring kid:base64key[,kid:base64key…], 32-byte keys (Secret Manager)",
+    )
+    chat_active_key_id: str = Field(
+        default="", description="the CHAT_KEYS key new messages use; unset = the last one"
+    )
+    chat_send_rate: str = Field(
+        default="5/second;60/minute", description="messages per sender (limits notation)"
+    )
+    chat_typing_rate: str = Field(
+        default="1/second;30/minute", description="typing signals per sender (limits notation)"
+    )
+    chat_push_window_s: int = Field(
+        default=30,
+        ge=0,
+        le=3600,
+        description="at most one new-message push per recipient and session in this window",
+    )
 
     @field_validator("cors_admin_origins", "cors_public_origins")
     @classmethod
@@ -134,7 +154,7 @@ class Config(BaseSettings):
                 raise ValueError(f"{origin!r} is not an origin (scheme://host[:port])")
         return value
 
-    @field_validator("stream_ticket_rate")
+    @field_validator("stream_ticket_rate", "chat_send_rate", "chat_typing_rate")
     @classmethod
     def _rate_parses(cls, value: str) -> str:
         from limits import parse

@@ -249,18 +249,24 @@ def run(stack: LocalStack, args: argparse.Namespace, console: Console) -> int:
         sampler.join(10)
         live.update(render(metrics.summary(), args.duration, args.duration))
 
+    # Every app reconnects and reads what its streams missed (the chat catch-up read).
+    with httpx.Client(base_url=stack.public_url, timeout=30) as http:
+        for actor in actors:
+            if isinstance(actor, MitraActor | ClientActor):
+                actor.catch_up(http)
     console.print()
     console.print(f"traffic stopped after {time.monotonic() - started:.0f} s; sweeping, checking…")
     # Two sweeps: the reconcile lowers a load only when two runs in a row see the surplus.
     for _ in range(2):
         stack.sweep_now()
-    summary = metrics.summary()
+    summary = {**metrics.summary(), **world.chat.summary()}
     checks = check_all(
         engine,
         list(capacity_of),
         client_ids,
         default_capacity,
         int(summary["errors"]),  # type: ignore[call-overload]
+        world.chat,
     )
     engine.dispose()
     accounts.close()

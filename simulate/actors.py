@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 import httpx
 from httpx_sse import connect_sse
 
+from simulate import chat
+from simulate.chat import ChatLedger
 from simulate.metrics import Metrics
 
 TICK_S = 0.1
@@ -26,6 +28,7 @@ class World:
     heartbeat_timeout_s: float
     metrics: Metrics
     stop: threading.Event = field(default_factory=threading.Event)
+    chat: ChatLedger = field(default_factory=ChatLedger)
 
     def wait(self, seconds: float) -> bool:
         """Sleep up to `seconds`; True when the run is over."""
@@ -41,6 +44,8 @@ class Behaviour:
     patience_s: tuple[float, float] = (0.3, 2.5)  # … after this long (races the accepts)
     idle_s: tuple[float, float] = (0.5, 4.0)  # a client between two requests
     session_s: tuple[float, float] = (4.0, 15.0)  # how long a client keeps a session
+    typing_s: tuple[float, float] = (1.0, 3.0)  # a client between two messages
+    reply_share: float = 0.35  # of a client's messages a mitra answers
 
 
 def _bearer(token: str) -> dict[str, str]:
@@ -79,6 +84,8 @@ class MitraActor(threading.Thread):
         self.offers: queue.Queue[str] = queue.Queue()
         self.seen: set[str] = set()
         self.stream_http: httpx.Client | None = None
+        self.replies: queue.Queue[str] = queue.Queue()  # session ids to answer in
+        self.sessions: set[str] = set()
 
     def run(self) -> None:
         metrics = self.world.metrics
@@ -125,7 +132,19 @@ class MitraActor(threading.Thread):
                 if time.monotonic() >= due:
                     del pending[request_id]
                     self._answer(http, request_id)
+            while True:
+                try:
+                    session_id = self.replies.get_nowait()
+                except queue.Empty:
+                    break
+                status = chat.send(http, self.world.chat, "mitra", self.headers, session_id)
+                metrics.status(status, "chat send")
             self.world.wait(TICK_S)
+
+    def catch_up(self, http: httpx.Client) -> None:
+        """After the run: the read the app makes on reconnect, for every session it held."""
+        for session_id in sorted(self.sessions):
+            chat.catch_up(http, self.world.chat, "mitra", self.headers, session_id)
 
     def _offered(self, request_id: str, pending: dict[str, float], *, by_stream: bool) -> None:
         if request_id in self.seen:
@@ -150,6 +169,7 @@ class MitraActor(threading.Thread):
         metrics.status(accepted.status_code, "accept")
         if accepted.status_code == 200:
             metrics.count("accepts_won")
+            self.sessions.add(accepted.json()["session_id"])
         else:
             with metrics.lock:
                 metrics.accepts_lost[_code(accepted)] += 1
@@ -194,6 +214,13 @@ class MitraActor(threading.Thread):
                         self.offers.put(offer["request_id"])
                 elif event.event == "pairing.offer":
                     self.offers.put(data["request_id"])
+                elif event.event == "chat.message":
+                    self.world.chat.on_stream(data, "mitra")
+                    if (
+                        data["sender"] == "client"
+                        and self.rng.random() < self.behaviour.reply_share
+                    ):
+                        self.replies.put(data["session_id"])
 
 
 class ClientActor(threading.Thread):
@@ -202,6 +229,8 @@ class ClientActor(threading.Thread):
     def __init__(self, world: World, token: str, rng: random.Random, behaviour: Behaviour) -> None:
         super().__init__(daemon=True)
         self.world, self.headers, self.rng, self.behaviour = world, _bearer(token), rng, behaviour
+        self.sessions: list[str] = []
+        self.stream_http: httpx.Client | None = None
 
     def run(self) -> None:
         with httpx.Client(base_url=self.world.base_url, timeout=15) as http:
@@ -254,9 +283,52 @@ class ClientActor(threading.Thread):
                 return
 
     def _hold(self, http: httpx.Client, session_id: str) -> None:
-        if self.world.wait(self.rng.uniform(*self.behaviour.session_s)):
-            return  # the run is over: the session stays active, as a real one would
-        ended = http.post(f"/api/client/sessions/{session_id}/end", headers=self.headers)
-        self.world.metrics.status(ended.status_code, "end session")
-        if ended.status_code == 200:
-            self.world.metrics.count("sessions_ended")
+        """Chat for a while with the stream open, then end the session."""
+        self.sessions.append(session_id)
+        self._open_stream()
+        try:
+            until = time.monotonic() + self.rng.uniform(*self.behaviour.session_s)
+            while not self.world.wait(self.rng.uniform(*self.behaviour.typing_s)):
+                if time.monotonic() >= until:
+                    break
+                status = chat.send(http, self.world.chat, "client", self.headers, session_id)
+                self.world.metrics.status(status, "chat send")
+            else:
+                return  # the run is over: the session stays active, as a real one would
+            ended = http.post(f"/api/client/sessions/{session_id}/end", headers=self.headers)
+            self.world.metrics.status(ended.status_code, "end session")
+            if ended.status_code == 200:
+                self.world.metrics.count("sessions_ended")
+        finally:
+            self._close_stream()
+
+    def catch_up(self, http: httpx.Client) -> None:
+        """After the run: the read the app makes on reconnect, for every session it had."""
+        for session_id in self.sessions:
+            chat.catch_up(http, self.world.chat, "client", self.headers, session_id)
+
+    def _open_stream(self) -> None:
+        http = httpx.Client(base_url=self.world.base_url, timeout=httpx.Timeout(15, read=60))
+        self.stream_http = http
+        ready = threading.Event()
+        threading.Thread(target=self._read_stream, args=(http, ready), daemon=True).start()
+        ready.wait(10)
+
+    def _close_stream(self) -> None:
+        http, self.stream_http = self.stream_http, None
+        if http is not None:
+            http.close()
+
+    def _read_stream(self, http: httpx.Client, ready: threading.Event) -> None:
+        try:
+            with (
+                contextlib.suppress(httpx.HTTPError, RuntimeError, ValueError),
+                connect_sse(http, "GET", "/api/client/events", headers=self.headers) as source,
+            ):
+                for event in source.iter_sse():
+                    if event.event == "snapshot":
+                        ready.set()
+                    elif event.event == "chat.message":
+                        self.world.chat.on_stream(json.loads(event.data)["data"], "client")
+        finally:
+            ready.set()

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from shared import valkey
 from shared.store.load import LOAD_KEY
+from simulate.chat import ChatLedger
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ def check_all(
     client_ids: list[str],
     default_capacity: int,
     server_errors: int,
+    chat: ChatLedger | None = None,
 ) -> list[Check]:
     over = _rows(
         engine,
@@ -106,4 +108,36 @@ def check_all(
             f"{len(load_mismatch)} mitras whose Valkey load differs from PostgreSQL",
         ),
         Check("no_server_errors", server_errors == 0, f"{server_errors} 5xx or transport errors"),
+        *([_chat_delivered(engine, client_ids, chat)] if chat is not None else []),
     ]
+
+
+def _chat_delivered(engine: sa.Engine, client_ids: list[str], chat: ChatLedger) -> Check:
+    """Every message sent reached the other party exactly once on its stream, or by the
+    catch-up read after a reconnect; PostgreSQL holds exactly the messages sent."""
+    stored = {
+        str(row.id)
+        for row in _rows(
+            engine,
+            "SELECT m.id FROM chat_messages m JOIN sessions s ON s.id = m.session_id"
+            " WHERE s.client_id = ANY(CAST(:ids AS uuid[]))",
+            ids=client_ids,
+        )
+    }
+    with chat.lock:
+        sent = set(chat.sent)
+        streamed = {i for i, n in chat.by_stream.items() if n >= 1}
+        twice = sorted(i for i, n in chat.by_stream.items() if n > 1)
+        reached = streamed | chat.fetched
+        both = streamed & chat.fetched
+    missing = sent - reached
+    unknown = reached - sent
+    return Check(
+        "chat_delivered_exactly_once",
+        not missing and not twice and not unknown and not both and stored == sent,
+        f"{len(sent)} sent: {len(streamed)} on the other party's stream, "
+        f"{len(reached - streamed)} by catch-up read; {len(missing)} never delivered, "
+        f"{len(twice)} twice on a stream, {len(unknown)} delivered but never sent; "
+        f"PostgreSQL holds {len(stored)} ({len(stored - sent)} unknown, "
+        f"{len(sent - stored)} missing)",
+    )

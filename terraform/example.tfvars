@@ -1,6 +1,7 @@
 # Copy to prod.tfvars (or <env>.tfvars) and adjust. Never put secret values here:
 # the Xendit key and callback token are ephemeral variables passed through the environment
-#   export TF_VAR_xendit_api_key=...   TF_VAR_xendit_callback_token=...
+#   export TF_VAR_xendit_api_key=...   TF_VAR_xendit_callback_token=...   TF_VAR_chat_keys=...
+#   (TF_VAR_chat_keys: e.g. "k1:$(head -c32 /dev/urandom | base64)"; docs/chat.md)
 # and are never written to state, plans or files.
 
 project_id = "halo-bestie-prod"
@@ -59,6 +60,7 @@ enable_deletion_protection = true
 
 # Rotation: bump a number (and, for Xendit, export the new values) and apply.
 xendit_secrets_version     = 1
+chat_keys_version          = 1
 operator_token_key_version = 1
 
 labels = {

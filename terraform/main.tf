@@ -203,6 +203,8 @@ module "secrets" {
   xendit_api_key             = var.xendit_api_key
   xendit_callback_token      = var.xendit_callback_token
   xendit_secrets_version     = var.xendit_secrets_version
+  chat_keys                  = var.chat_keys
+  chat_keys_version          = var.chat_keys_version
 }
 
 module "messaging" {

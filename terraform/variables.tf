@@ -374,6 +374,24 @@ variable "xendit_callback_token" {
   }
 }
 
+variable "chat_keys" {
+  description = "Chat keyring kid:base64key[,kid:base64key…], 32-byte AES keys, the last one encrypting new messages (docs/chat.md). Ephemeral and sensitive: pass it as TF_VAR_chat_keys on every plan/apply; written to Secret Manager only when chat_keys_version changes."
+  type        = string
+  sensitive   = true
+  ephemeral   = true
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_.-]{1,32}:[A-Za-z0-9+/]{43}=(,[A-Za-z0-9_.-]{1,32}:[A-Za-z0-9+/]{43}=)*$", var.chat_keys))
+    error_message = "chat_keys must be kid:base64key entries (32-byte keys), comma-separated."
+  }
+}
+
+variable "chat_keys_version" {
+  description = "Bump (1 → 2 → …) together with a new TF_VAR_chat_keys to rotate: keep every old key, append the new one."
+  type        = number
+  default     = 1
+}
+
 variable "xendit_secrets_version" {
   description = "Bump (1 → 2 → …) together with new Xendit values to rotate them; the functions redeploy with the new secret versions."
   type        = number

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 
 from devstack.servers import free_port
 from devstack.stack import LocalStack, Ports, StackOptions
+from shared.chat_crypto import new_key_entry
 from tests.support.firebase_accounts import Account, FirebaseAccounts
 
 # The browser tests' page origin (tests/browser): on both allow-lists of the test stack, so
@@ -29,6 +30,7 @@ BROWSER_ORIGIN = f"http://127.0.0.1:{BROWSER_ORIGIN_PORT}"
 # Open streams re-check their caller this often here (30 s in production), so the tests
 # that suspend a caller see the stream end quickly.
 STREAM_RECHECK_S = 1.0
+CHAT_OLD_KEY_ID, CHAT_KEY_ID = "test-old", "test-new"
 
 
 @pytest.fixture(scope="session")
@@ -56,7 +58,17 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
             cors_admin_origins=(BROWSER_ORIGIN,),
             cors_public_origins=(BROWSER_ORIGIN,),
             # Short keep-alives so stream tests see one quickly and streams close fast.
-            extra_env={"SSE_KEEPALIVE_S": "1", "STREAM_RECHECK_S": str(STREAM_RECHECK_S)},
+            extra_env={
+                "SSE_KEEPALIVE_S": "1",
+                "STREAM_RECHECK_S": str(STREAM_RECHECK_S),
+                # Two chat keys, the newer active: tests/chat writes under the older one to
+                # show rotation keeps old messages readable.
+                "CHAT_KEYS": f"{new_key_entry(CHAT_OLD_KEY_ID)},{new_key_entry(CHAT_KEY_ID)}",
+                "CHAT_ACTIVE_KEY_ID": CHAT_KEY_ID,
+                # Scripted conversations send faster than a person; tests/chat checks the
+                # limit itself with a burst above this.
+                "CHAT_SEND_RATE": "200/second;10000/minute",
+            },
         )
     )
     local.start()

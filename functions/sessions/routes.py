@@ -1,11 +1,12 @@
-"""Sessions routes: a client's and a mitra's sessions, and ending one."""
+"""Sessions routes: a client's and a mitra's sessions, ending one, and chatting in one."""
 
 from __future__ import annotations
 
 from uuid import UUID
 
-from shared.domain import sessions
+from shared.domain import chat, sessions
 from shared.identity.policies import CLIENT, MITRA, ClientCaller, MitraCaller
+from shared.schemas.chat import MessageOut, MessagePageOut, MessagesQuery, ReadIn, SendMessageIn
 from shared.schemas.sessions import (
     EndSessionIn,
     MitraListQuery,
@@ -13,6 +14,7 @@ from shared.schemas.sessions import (
     SessionPageOut,
 )
 from shared.web import Api, Call
+from shared.web.api import Reply
 from shared.web.pagination import PageQuery
 
 api = Api("sessions", title="Halo Bestie sessions")
@@ -97,3 +99,137 @@ def mitra_end(call: Call[EndSessionIn]) -> SessionOut:
     caller: MitraCaller = call.caller
     session_id: UUID = call.params["session_id"]
     return SessionOut.of(sessions.end_as("mitra", caller.mitra.id, session_id, call.body.reason))
+
+
+# -- chat (docs/chat.md) ---------------------------------------------------------------------
+
+_SEND_ERRORS = ("not_found", "session_ended", "conflict", "rate_limited", "invalid_request")
+
+
+def _send(call: Call[SendMessageIn], side: chat.Side, caller_id: UUID) -> Reply:
+    sent = chat.send(
+        side, caller_id, call.params["session_id"], call.body.client_message_id, call.body.text
+    )
+    return Reply(MessageOut.of(sent.message), status=201 if sent.created else 200)
+
+
+def _history(call: Call[None], side: chat.Side, caller_id: UUID) -> MessagePageOut:
+    query: MessagesQuery = call.query
+    before = query.after.params(UUID)["after_id"] if query.after else None
+    found = chat.history(
+        side,
+        caller_id,
+        call.params["session_id"],
+        before=before,
+        since=query.since,
+        limit=query.limit + 1,
+    )
+    if query.since is not None:
+        return MessagePageOut(
+            items=[MessageOut.of(v) for v in found[: query.limit]], next_cursor=None
+        )
+    return MessagePageOut.of(found, query.limit)
+
+
+@api.post(
+    "/api/client/sessions/<uuid:session_id>/messages",
+    auth=CLIENT,
+    body=SendMessageIn,
+    response=MessageOut,
+    status=201,
+    errors=_SEND_ERRORS,
+)
+def client_send(call: Call[SendMessageIn]) -> Reply:
+    """Send a message (201; a retry with the same client_message_id returns it with 200)."""
+    caller: ClientCaller = call.caller
+    return _send(call, "client", caller.client.id)
+
+
+@api.get(
+    "/api/client/sessions/<uuid:session_id>/messages",
+    auth=CLIENT,
+    query=MessagesQuery,
+    response=MessagePageOut,
+    errors=("not_found", "invalid_request"),
+)
+def client_messages(call: Call[None]) -> MessagePageOut:
+    """The session's messages, newest first (or after `since`, oldest first)."""
+    caller: ClientCaller = call.caller
+    return _history(call, "client", caller.client.id)
+
+
+@api.post(
+    "/api/client/sessions/<uuid:session_id>/read",
+    auth=CLIENT,
+    body=ReadIn,
+    status=204,
+    errors=("not_found", "invalid_request"),
+)
+def client_read(call: Call[ReadIn]) -> None:
+    """Mark the messages up to `up_to` read; the mitra gets `chat.read`."""
+    caller: ClientCaller = call.caller
+    chat.mark_read("client", caller.client.id, call.params["session_id"], call.body.up_to)
+
+
+@api.post(
+    "/api/client/sessions/<uuid:session_id>/typing",
+    auth=CLIENT,
+    status=204,
+    errors=("not_found", "session_ended", "rate_limited"),
+)
+def client_typing(call: Call[None]) -> None:
+    """Tell the mitra the client is typing (`chat.typing`, never stored)."""
+    caller: ClientCaller = call.caller
+    chat.typing("client", caller.client.id, call.params["session_id"])
+
+
+@api.post(
+    "/api/mitra/sessions/<uuid:session_id>/messages",
+    auth=MITRA,
+    body=SendMessageIn,
+    response=MessageOut,
+    status=201,
+    errors=_SEND_ERRORS,
+)
+def mitra_send(call: Call[SendMessageIn]) -> Reply:
+    """Send a message (201; a retry with the same client_message_id returns it with 200)."""
+    caller: MitraCaller = call.caller
+    return _send(call, "mitra", caller.mitra.id)
+
+
+@api.get(
+    "/api/mitra/sessions/<uuid:session_id>/messages",
+    auth=MITRA,
+    query=MessagesQuery,
+    response=MessagePageOut,
+    errors=("not_found", "invalid_request"),
+)
+def mitra_messages(call: Call[None]) -> MessagePageOut:
+    """The session's messages, newest first (or after `since`, oldest first)."""
+    caller: MitraCaller = call.caller
+    return _history(call, "mitra", caller.mitra.id)
+
+
+@api.post(
+    "/api/mitra/sessions/<uuid:session_id>/read",
+    auth=MITRA,
+    body=ReadIn,
+    status=204,
+    errors=("not_found", "invalid_request"),
+)
+def mitra_read(call: Call[ReadIn]) -> None:
+    """Mark the messages up to `up_to` read; the client gets `chat.read`."""
+    caller: MitraCaller = call.caller
+    chat.mark_read("mitra", caller.mitra.id, call.params["session_id"], call.body.up_to)
+
+
+@api.post(
+    "/api/mitra/sessions/<uuid:session_id>/typing",
+    auth=MITRA,
+    status=204,
+    errors=("not_found", "session_ended", "rate_limited"),
+)
+def mitra_typing(call: Call[None]) -> None:
+    """Tell the client the mitra is typing (`chat.typing`, never stored)."""
+    caller: MitraCaller = call.caller
+    chat.typing("mitra", caller.mitra.id, call.params["session_id"])

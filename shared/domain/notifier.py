@@ -8,6 +8,9 @@ Which event pushes what (docs/push.md has the table for the app teams):
 - `session.ended` by a mitra, an operator or the system → the client;
 - `session.rerouted` → the client and the mitra it moved to (high), the one it left;
 - `presence.offline` (the sweeper's auto-offline) → each mitra taken offline;
+- `chat.message` (emitted only when the recipient had no open stream) → that participant,
+  neutral text, collapsed per chat, re-checked here: an app that opened its stream since
+  gets nothing;
 - `pairing.searching` → "clients are waiting" to every available mitra with no open event
   stream, at most once per mitra per `WAITING_WINDOW_S` (shared/lua/push_waiting.lua),
   carrying how many clients are searching, never outliving the request's search window.
@@ -100,6 +103,13 @@ class SessionRerouted(_Strict):
 class PresenceOffline(_Strict):
     mitra_ids: list[UUID] = Field(max_length=10_000)
     reason: str
+
+
+class ChatMessage(_Strict):
+    session_id: UUID
+    message_id: UUID
+    recipient: Literal["client", "mitra"]
+    recipient_id: UUID
 
 
 class PairingSearching(_Strict):
@@ -272,7 +282,25 @@ def _waiting(event: DomainEvent) -> list[Notification]:
     ]
 
 
+def _chat_message(event: DomainEvent) -> list[Notification]:
+    data = ChatMessage.model_validate(event.data)
+    if open_streams.is_open(data.recipient, str(data.recipient_id)):
+        return []  # the app is listening again: it has the message live
+    return [
+        Notification(
+            data.recipient,
+            (str(data.recipient_id),),
+            "new_message",
+            {"type": "chat.message", "session_id": str(data.session_id)},
+            f"chat-{data.session_id}",
+            ttl_s=3600,
+            high_priority=True,
+        )
+    ]
+
+
 _PLANNERS = {
+    "chat.message": _chat_message,
     "session.started": _matched,
     "pairing.expired": _unmatched,
     "pairing.no_bestie": _unmatched,

@@ -25,6 +25,7 @@ Kind = Literal[
     "session_moved_away",
     "clients_waiting",
     "presence_offline",
+    "new_message",
 ]
 PLACEHOLDERS: dict[str, frozenset[str]] = {"clients_waiting": frozenset({"count"})}
 _MARKUP = set("<>&*_`[]#\\")
@@ -113,6 +114,14 @@ class PushTemplates(BaseModel):
         "Kamu sekarang offline dan tidak menerima permintaan baru.",
         "Halo Bestie",
         "You are offline now and will not receive new requests.",
+    )
+
+    # Never the message, never who sent it: only that the chat has something new.
+    new_message: Localized = _t(
+        "Halo Bestie",
+        "Ada pesan baru untukmu. Buka aplikasi.",
+        "Halo Bestie",
+        "You have a new message. Open the app.",
     )
 
     @model_validator(mode="after")

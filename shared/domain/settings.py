@@ -46,6 +46,11 @@ class ProductSettings(BaseModel):
     # The sweeper ends a session this long after it started (end_reason `timeout`), so a
     # session both people abandoned cannot hold a mitra's capacity forever.
     session_max_minutes: int = Field(default=120, ge=15, le=480)
+    # Chat (docs/chat.md): messages one session may hold, and whether the mitra a session
+    # was rerouted to sees the conversation before it arrived ("visible": continuity of
+    # care) or only its own part ("hidden").
+    chat_max_messages_per_session: int = Field(default=5000, ge=10, le=100_000)
+    chat_history_after_reroute: Literal["visible", "hidden"] = "visible"
     push_templates: PushTemplates = PushTemplates()
 
     @model_validator(mode="after")

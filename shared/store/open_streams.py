@@ -1,5 +1,6 @@
-"""Which mitras have an open event stream right now, for the notifier ("clients are
-waiting" goes only to mitras whose app cannot hear the offer live).
+"""Which mitras and clients have an open event stream right now, for the notifier ("clients
+are waiting" goes only to mitras whose app cannot hear the offer live; a new chat message
+pushes only to a participant whose app cannot hear it live).
 
 `streams:mitra:<id>` is a sorted set: one member per open stream (a random token), scored
 by the time the mark lapses (epoch ms). The stream marks itself when it opens and again on
@@ -14,7 +15,7 @@ import time
 
 from shared import valkey
 
-TRACKED_AUDIENCES = frozenset({"mitra"})
+TRACKED_AUDIENCES = frozenset({"mitra", "client"})
 KEY_PREFIX = "streams:"
 
 
@@ -34,3 +35,9 @@ def mark_open(audience: str, recipient_id: str, token: str, lapse_s: float) -> N
 
 def mark_closed(audience: str, recipient_id: str, token: str) -> None:
     valkey.client().zrem(key(audience, recipient_id), token)
+
+
+def is_open(audience: str, recipient_id: str) -> bool:
+    """Whether any unlapsed stream of this recipient is marked open."""
+    now_ms = int(time.time() * 1000)
+    return bool(valkey.client().zcount(key(audience, recipient_id), now_ms, "+inf"))

@@ -48,6 +48,9 @@ REPLAY_SIZE = 4096
 # Topics (open requests) whose reached recipients a hub remembers; the oldest are forgotten
 # first. Far above the requests open at once at the design target (2,000 clients).
 REACHED_SIZE = 20_000
+# Ephemeral events (a typing signal) are live or not at all: never replayed on reconnect,
+# where they would claim someone is typing now. A substring test: no JSON parse per message.
+EPHEMERAL_MARK = '"type": "chat.typing"'
 _RESYNC = object()  # "send a fresh snapshot": the hub lost messages while reconnecting
 _OVERFLOW = object()  # the reader is too slow; the stream ends and the app reconnects
 
@@ -193,7 +196,7 @@ class Hub:
             self._broadcast(raw)
             return
         event_id = _event_id(raw)
-        if event_id:
+        if event_id and EPHEMERAL_MARK not in raw:
             self._recent.append((event_id, channel, raw))
         with self._lock:
             targets = list(self._streams.get(channel, ()))

@@ -250,7 +250,7 @@ def test_root_ships_example_tfvars_readme_and_only_declared_variables_in_it() ->
     variables = labelled(TF, "variable")
     example = parse(TF / "example.tfvars")
     assert set(example) <= set(variables), set(example) - set(variables)
-    for secret in ("xendit_api_key", "xendit_callback_token"):
+    for secret in ("xendit_api_key", "xendit_callback_token", "chat_keys"):
         assert secret not in example, f"{secret} must never be written in a tfvars file"
         assert variables[secret].get("ephemeral") is True
         assert variables[secret].get("sensitive") is True
@@ -830,8 +830,11 @@ def test_evaluated_secrets_and_roles_follow_least_privilege(evaluated: dict[str,
     assert sorted(functions["payments"]["secrets"]) == ["XENDIT_API_KEY", "XENDIT_CALLBACK_TOKEN"]
     # The sweeper reads invoices from Xendit (payment reconciliation), never callbacks.
     assert functions["presence-sweeper"]["secrets"] == ["XENDIT_API_KEY"]
+    # Only the function that reads and writes chat text holds the chat keyring (erasure and
+    # retention need no key: they drop ciphertext).
+    assert functions["sessions"]["secrets"] == ["CHAT_KEYS"]
     for name, fn in functions.items():
-        if name not in {"admin", "payments", "presence-sweeper"}:
+        if name not in {"admin", "payments", "presence-sweeper", "sessions"}:
             assert fn["secrets"] == [], name
     assert functions["admin"]["project_roles"] == ["roles/cloudscheduler.viewer"]
 

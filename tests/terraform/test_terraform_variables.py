@@ -29,7 +29,11 @@ from tests.terraform.test_terraform_invariants import (
 pytestmark = needs_terraform
 
 # The ephemeral secrets have no default; any well-formed value will do for a plan.
-SECRETS = {"xendit_api_key": "xnd_development_x", "xendit_callback_token": "x" * 32}
+SECRETS = {
+    "xendit_api_key": "xnd_development_x",
+    "xendit_callback_token": "x" * 32,
+    "chat_keys": "k1:" + "A" * 43 + "=",
+}
 
 
 @pytest.fixture(scope="module")

@@ -3,6 +3,9 @@
 #   OPERATOR_TOKEN_SECRET  signing key of operator tokens, generated here
 #   XENDIT_API_KEY         Xendit secret API key, from an ephemeral input variable
 #   XENDIT_CALLBACK_TOKEN  Xendit webhook verification token, from an ephemeral input variable
+#   CHAT_KEYS              chat keyring (kid:base64key,…; docs/chat.md), from an ephemeral
+#                          input variable: rotation appends a key, so the whole ring is
+#                          written anew with chat_keys_version bumped
 # A new value is written only when its *_version number changes (rotation); the previous
 # version is then disabled, not destroyed, so it can be re-enabled if the rotation goes wrong.
 
@@ -12,6 +15,7 @@ locals {
     OPERATOR_TOKEN_SECRET = "operator-token-key"
     XENDIT_API_KEY        = "xendit-api-key"
     XENDIT_CALLBACK_TOKEN = "xendit-callback-token"
+    CHAT_KEYS             = "chat-keys"
   }
 }
 
@@ -72,8 +76,20 @@ resource "google_secret_manager_secret_version" "xendit_callback_token" {
   }
 }
 
+resource "google_secret_manager_secret_version" "chat_keys" {
+  secret                 = google_secret_manager_secret.this["CHAT_KEYS"].id
+  secret_data_wo         = var.chat_keys
+  secret_data_wo_version = var.chat_keys_version
+  deletion_policy        = "DISABLE"
+
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+
 locals {
   versions = {
+    CHAT_KEYS             = google_secret_manager_secret_version.chat_keys.version
     OPERATOR_TOKEN_SECRET = google_secret_manager_secret_version.operator_token_key.version
     XENDIT_API_KEY        = google_secret_manager_secret_version.xendit_api_key.version
     XENDIT_CALLBACK_TOKEN = google_secret_manager_secret_version.xendit_callback_token.version

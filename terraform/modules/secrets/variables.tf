@@ -52,3 +52,20 @@ variable "xendit_secrets_version" {
     error_message = "xendit_secrets_version must be a whole number, at least 1."
   }
 }
+
+variable "chat_keys" {
+  description = "Chat keyring kid:base64key[,kid:base64key…] (32-byte AES keys; the last is used for new messages). Ephemeral: never stored in state or plans."
+  type        = string
+  sensitive   = true
+  ephemeral   = true
+}
+
+variable "chat_keys_version" {
+  description = "Bump together with a new keyring (old keys kept, a new one appended) to write it as a new secret version."
+  type        = number
+
+  validation {
+    condition     = var.chat_keys_version >= 1 && floor(var.chat_keys_version) == var.chat_keys_version
+    error_message = "chat_keys_version must be a whole number, at least 1."
+  }
+}
