@@ -5,6 +5,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from shared.domain import sessions
+from shared.errors import NotFound
 from shared.identity.policies import CLIENT, MITRA, ClientCaller, MitraCaller
 from shared.schemas.sessions import (
     EndSessionIn,
@@ -18,7 +19,7 @@ from shared.web.pagination import PageQuery
 api = Api("sessions", title="Halo Bestie sessions")
 
 
-@api.get("/api/client/sessions/active", auth=CLIENT, response=SessionOut, errors=("not_found",))
+@api.get("/api/client/sessions/active", auth=CLIENT, response=SessionOut, errors=(NotFound,))
 def client_active(call: Call[None]) -> SessionOut:
     """The client's active session."""
     caller: ClientCaller = call.caller
@@ -38,7 +39,7 @@ def client_list(call: Call[None]) -> SessionPageOut:
     "/api/client/sessions/<uuid:session_id>",
     auth=CLIENT,
     response=SessionOut,
-    errors=("not_found",),
+    errors=(NotFound,),
 )
 def client_get(call: Call[None]) -> SessionOut:
     """One of the client's sessions."""
@@ -52,7 +53,7 @@ def client_get(call: Call[None]) -> SessionOut:
     auth=CLIENT,
     body=EndSessionIn,
     response=SessionOut,
-    errors=("not_found",),
+    errors=(NotFound,),
 )
 def client_end(call: Call[EndSessionIn]) -> SessionOut:
     """End the session (idempotent)."""
@@ -76,7 +77,7 @@ def mitra_list(call: Call[None]) -> SessionPageOut:
     "/api/mitra/sessions/<uuid:session_id>",
     auth=MITRA,
     response=SessionOut,
-    errors=("not_found",),
+    errors=(NotFound,),
 )
 def mitra_get(call: Call[None]) -> SessionOut:
     """One of the mitra's sessions."""
@@ -90,7 +91,7 @@ def mitra_get(call: Call[None]) -> SessionOut:
     auth=MITRA,
     body=EndSessionIn,
     response=SessionOut,
-    errors=("not_found",),
+    errors=(NotFound,),
 )
 def mitra_end(call: Call[EndSessionIn]) -> SessionOut:
     """End the session (idempotent)."""

@@ -271,7 +271,11 @@ def _optional_settings_fields() -> dict[str, Any]:
 SettingsIn = create_model(
     "SettingsIn",
     __base__=RequestModel,
-    __doc__="Any subset of the settings; fields left out keep their current value.",
+    __doc__=(
+        "Any subset of the settings; fields left out keep their current value. `version`:"
+        " the one GET returned; when sent, a newer stored version refuses the write (409)."
+    ),
+    version=(StrictInt | None, Field(default=None, ge=1, le=2**31 - 1)),
     **_optional_settings_fields(),
 )
 
