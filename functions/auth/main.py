@@ -10,8 +10,8 @@ from flask import Request, Response
 from functions.auth.routes import api
 from shared import log
 from shared.config import get_config
-from shared.web.errors import answer_framework_errors
 from shared.web import asyncapi
+from shared.web.errors import answer_framework_errors
 from shared.web.openapi import serve_public_documents
 
 log.configure(get_config().log_level)

@@ -231,7 +231,8 @@ def _views(
         if viewer == "client":
             client = ClientSide(id=session.client_id, display_name=detail.client_display_name)
             mitra = MitraSide(
-                id=None, **visibility.mitra_seen_by_client(detail.mitra_name, detail.mitra_photo_url)
+                id=None,
+                **visibility.mitra_seen_by_client(detail.mitra_name, detail.mitra_photo_url),
             )
         else:
             client = ClientSide(

@@ -192,4 +192,3 @@ STREAMS: dict[str, tuple[str, dict[str, tuple[type[BaseModel], str]]]] = {
         },
     ),
 }
-
