@@ -227,7 +227,9 @@ def create_mitra(call: Call[MitraCreateIn]) -> MitraAdminOut:
     caller: OperatorCaller = call.caller
     body = call.body
     return MitraAdminOut.of(
-        mitra_admin.create_mitra(caller.id, body.name, body.phone, body.max_customers)
+        mitra_admin.create_mitra(
+            caller.id, body.name, body.phone, body.max_customers, body.photo_url
+        )
     )
 
 
