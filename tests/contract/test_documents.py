@@ -73,3 +73,12 @@ def test_every_code_has_one_status_in_every_document_and_the_contracts(contract,
     assert {c: STATUS_BY_CODE[c] for c in expected if c in STATUS_BY_CODE} == {
         c: s for c, s in expected.items() if c in STATUS_BY_CODE
     }
+
+
+def test_every_contract_event_type_is_in_its_streams_asyncapi_document(contract, api, admin_api):
+    served = {a: api.get(f"/api/{a}/asyncapi.json").json() for a in ("client", "mitra")}
+    served["admin"] = admin_api.get("/api/admin/asyncapi.json").json()
+    for audience, document in served.items():
+        names = {m["name"] for m in document["components"]["messages"].values()}
+        expected = set(contract["events"][audience]) | set(contract["event_extras"][audience])
+        assert names == expected, audience
