@@ -46,7 +46,7 @@ class Authenticator(Protocol):
     role: str  # who passes: "open", "firebase", "client", "mitra", "operator:<role>"
     description: str
     # The refusals it may raise, documented on every route it guards.
-    raises: tuple[type[errors.DomainError], ...]
+    raises: tuple[type[DomainError], ...]
 
     def __call__(self, request: Request) -> Any: ...
 
@@ -100,17 +100,17 @@ class Route:
     response: type[BaseModel] | None
     status: int
     summary: str
-    errors: tuple[type[errors.DomainError], ...]
+    errors: tuple[type[DomainError], ...]
     stream: bool
     # Other success answers: status → a response model, or a description when the body is
     # the route's `response` model too (e.g. 200 for an idempotent create that existed).
     also: Mapping[int, type[BaseModel] | str]
 
-    def refusals(self) -> tuple[type[errors.DomainError], ...]:
+    def refusals(self) -> tuple[type[DomainError], ...]:
         """Every error class this route may answer with: the pipeline's own (bad input,
         unknown method, body limits, per-caller limits, stores unreachable), its auth
         policy's, and the ones the route declares. The OpenAPI documents derive from this."""
-        pipeline: list[type[errors.DomainError]] = [
+        pipeline: list[type[DomainError]] = [
             errors.InvalidRequest,
             errors.NotFound,
             errors.MethodNotAllowed,
@@ -119,7 +119,7 @@ class Route:
         ]
         if self.body is not None:
             pipeline += [errors.PayloadTooLarge, errors.UnsupportedMediaType]
-        found: dict[type[errors.DomainError], None] = {}
+        found: dict[type[DomainError], None] = {}
         for cls in (*pipeline, *getattr(self.auth, "raises", ()), *self.errors):
             found.setdefault(cls, None)
         return tuple(found)
