@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -48,6 +49,13 @@ def _generate(tmp: Path, name: str, document: dict[str, Any]) -> None:
         text=True,
         timeout=120,
         check=False,
+        # Any network use would go through a proxy that is not there: generation is offline.
+        env={
+            **os.environ,
+            "HTTP_PROXY": "http://127.0.0.1:9",
+            "HTTPS_PROXY": "http://127.0.0.1:9",
+            "NO_PROXY": "",
+        },
     )
     assert done.returncode == 0, done.stdout + done.stderr
     # A warning means a part of our document the generator could not use: fix the document.
