@@ -5,7 +5,9 @@ One flow per anonymity setting (everything shown / everything hidden) captures f
 real streams — client, three mitras, the operators' dashboard — and the REST answers of the
 same flow: each frame's `event:` is a message of its audience's document and its `data:`
 validates against that message's payload schema (jsonschema); each payload shows the other
-party's name and photo only as the setting allows, null otherwise, and never their id."""
+party's name and photo only as the setting allows, null otherwise, and never their id.
+Snapshots are captured with content (a mitra stream opened while an offer is open, a client
+stream opened during the session), and the pushes of the same flow name no one at all."""
 
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ from httpx_sse import connect_sse
 from shared.domain import settings
 from tests.admin.live_support import go_online
 from tests.pairing.conftest import make_overdue, open_stream  # noqa: F401 (fixture)
+from tests.push.conftest import new_token, pushes
 
 PHOTO = "https://cdn.halobestie.test/mitra.jpg"
 
@@ -84,6 +87,17 @@ class Captured:
             self.frames[key].extend(f for f in reader.drain(0.3) if f.data)
 
 
+def _register_device(api: Any, user: Any, audience: str) -> str:
+    token = new_token()
+    response = api.put(
+        f"/api/{audience}/devices/{token}",
+        json={"platform": "android", "app_version": "1.4.0", "locale": "id-ID"},
+        headers=user.headers,
+    )
+    assert response.status_code == 201, response.text
+    return token
+
+
 @pytest.mark.parametrize("shown", [True, False], ids=["shown", "hidden"])
 def test_stream_frames_match_asyncapi_and_show_the_other_side_as_anonymity_allows(
     shown,
@@ -96,6 +110,7 @@ def test_stream_frames_match_asyncapi_and_show_the_other_side_as_anonymity_allow
     client_with_credits,
     pairing_request,
     open_stream,  # noqa: F811
+    stack,
 ):
     anonymity(shown)
     tag = secrets.token_hex(3)
@@ -115,12 +130,19 @@ def test_stream_frames_match_asyncapi_and_show_the_other_side_as_anonymity_allow
     captured = Captured(streams)
     for key in streams:
         captured.wait_for(key, "snapshot")
+    client_device = _register_device(api, client, "client")
+    mitra_device = _register_device(api, first, "mitra")
 
     client_side: list[Any] = []  # REST bodies the client gets
     mitra_side: list[Any] = []  # REST bodies mitras get
     request_id = pairing_request(client).json()["id"]
     offers = api.get("/api/mitra/pairing-requests", headers=first.headers).json()
     mitra_side.append(offers)
+    # A stream opened now starts with a snapshot that holds the open offer.
+    streams["late mitra"] = open_stream("/api/mitra/events", second.headers)
+    captured.frames["late mitra"] = []
+    late_offers = json.loads(captured.wait_for("late mitra", "snapshot").data)["data"]["offers"]
+    assert request_id in {o["request_id"] for o in late_offers}
     accepted = api.post(f"/api/mitra/pairing-requests/{request_id}/accept", headers=first.headers)
     assert accepted.status_code == 200, accepted.text
     mitra_side.append(accepted.json())
@@ -131,6 +153,11 @@ def test_stream_frames_match_asyncapi_and_show_the_other_side_as_anonymity_allow
     )
     client_side.append(api.get(f"/api/client/sessions/{session_id}", headers=client.headers).json())
     mitra_side.append(api.get(f"/api/mitra/sessions/{session_id}", headers=first.headers).json())
+    # ... and a client stream opened now starts with the active session and its mitra.
+    streams["late client"] = open_stream("/api/client/events", client.headers)
+    captured.frames["late client"] = []
+    late = json.loads(captured.wait_for("late client", "snapshot").data)["data"]
+    assert late["session"]["id"] == session_id
 
     moved = admin_api.post(
         f"/api/admin/sessions/{session_id}/reroute",
@@ -165,8 +192,9 @@ def test_stream_frames_match_asyncapi_and_show_the_other_side_as_anonymity_allow
     assert {d["asyncapi"] for d in (client_doc, mitra_doc, admin_doc)} == {"3.0.0"}
 
     captured.drain()
-    client_frames = captured.frames["client"]
+    client_frames = captured.frames["client"] + captured.frames["late client"]
     mitra_frames = [f for m in (first, second, third) for f in captured.frames[m.id]]
+    mitra_frames += captured.frames["late mitra"]
     seen = _check_frames(client_doc, client_frames)
     seen_mitra = _check_frames(mitra_doc, mitra_frames)
     assert seen == {
@@ -195,6 +223,14 @@ def test_stream_frames_match_asyncapi_and_show_the_other_side_as_anonymity_allow
     assert _check_frames(admin_doc, [first_frame]) == {"dashboard"}
 
     # -- anonymity: one rule over every payload carrying the other party ----------------------
+    # Pushes name no one, whatever the setting (a lock screen is not private).
+    client_pushes = pushes(stack.fcm, client_device)
+    mitra_pushes = pushes(stack.fcm, mitra_device)
+    assert client_pushes and mitra_pushes
+    push_text = json.dumps(client_pushes + mitra_pushes)
+    for secret in [*names.values(), *names, f"Sari{tag}", client.id, PHOTO]:
+        assert secret not in push_text
+
     client_text = json.dumps(client_side) + "".join(f.data for f in client_frames)
     mitra_text = json.dumps(mitra_side) + "".join(f.data for f in mitra_frames)
     for mitra_id, name in names.items():
