@@ -25,6 +25,8 @@ def test_every_error_class_answers_the_status_of_its_code():
     while pending:
         cls = pending.pop()
         pending.extend(cls.__subclasses__())
+        if cls.__module__.startswith("tests."):  # the refused probe above lives on until GC
+            continue
         assert errors.STATUS_BY_CODE[cls.code] == cls.status, cls
 
 
