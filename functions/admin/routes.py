@@ -32,6 +32,21 @@ from shared.domain import (
     settings_admin,
     sweeper_health,
 )
+from shared.errors import (
+    AlreadySearching,
+    AtCapacity,
+    Conflict,
+    EmailTaken,
+    InvalidCredentials,
+    LastSuperadmin,
+    Locked,
+    NotFound,
+    NotOnline,
+    PhoneTaken,
+    RateLimited,
+    SessionEnded,
+    Suspended,
+)
 from shared.identity import tickets
 from shared.identity.operators import ADMIN, SUPERADMIN, VIEWER, OperatorCaller
 from shared.identity.policies import OPEN
@@ -117,7 +132,7 @@ def _by_created(row: Any) -> tuple[datetime, Any]:
     auth=OPEN,
     body=LoginIn,
     response=LoginOut,
-    errors=("invalid_credentials", "locked", "suspended"),
+    errors=(InvalidCredentials, Locked, Suspended),
 )
 def login(call: Call[LoginIn]) -> LoginOut:
     """Exchange email and password for an operator token (5 failures in 15 min lock)."""
@@ -148,7 +163,7 @@ def list_operators(call: Call[None]) -> OperatorPage:
     body=OperatorCreateIn,
     response=OperatorOut,
     status=201,
-    errors=("email_taken",),
+    errors=(EmailTaken,),
 )
 def create_operator(call: Call[OperatorCreateIn]) -> OperatorOut:
     """Create an operator account."""
@@ -164,7 +179,7 @@ def create_operator(call: Call[OperatorCreateIn]) -> OperatorOut:
     auth=SUPERADMIN,
     body=OperatorPatchIn,
     response=OperatorOut,
-    errors=("last_superadmin",),
+    errors=(LastSuperadmin,),
 )
 def update_operator(call: Call[OperatorPatchIn]) -> OperatorOut:
     """Change an operator's role, status or password (never removing the last superadmin)."""
@@ -205,14 +220,16 @@ def list_mitras(call: Call[None]) -> MitraPage:
     body=MitraCreateIn,
     response=MitraAdminOut,
     status=201,
-    errors=("phone_taken",),
+    errors=(PhoneTaken,),
 )
 def create_mitra(call: Call[MitraCreateIn]) -> MitraAdminOut:
     """Create a mitra (they log in with phone OTP on this number)."""
     caller: OperatorCaller = call.caller
     body = call.body
     return MitraAdminOut.of(
-        mitra_admin.create_mitra(caller.id, body.name, body.phone, body.max_customers)
+        mitra_admin.create_mitra(
+            caller.id, body.name, body.phone, body.max_customers, body.photo_url
+        )
     )
 
 
@@ -227,7 +244,7 @@ def get_mitra(call: Call[None]) -> MitraAdminOut:
     auth=ADMIN,
     body=MitraPatchIn,
     response=MitraAdminOut,
-    errors=("phone_taken",),
+    errors=(PhoneTaken,),
 )
 def update_mitra(call: Call[MitraPatchIn]) -> MitraAdminOut:
     """Edit, suspend or activate a mitra; suspension applies at once everywhere."""
@@ -270,7 +287,8 @@ def get_user(call: Call[None]) -> UserDetailOut:
     body=CreditAdjustmentIn,
     response=CreditAdjustmentOut,
     status=201,
-    errors=("not_found", "conflict"),
+    errors=(NotFound, Conflict),
+    also={200: "A retry with the same Idempotency-Key: the first entry"},
 )
 def adjust_credits(call: Call[CreditAdjustmentIn]) -> CreditAdjustmentOut | Reply:
     """Grant (sessions > 0) or refund (sessions < 0) bought credits, with a reason; a ledger
@@ -307,12 +325,20 @@ def get_settings(call: Call[None]) -> SettingsOut:
     return SettingsOut.of(settings.current_versioned())
 
 
-@api.put("/api/admin/settings", auth=ADMIN, body=SettingsIn, response=SettingsOut)
+@api.put(
+    "/api/admin/settings",
+    auth=ADMIN,
+    body=SettingsIn,
+    response=SettingsOut,
+    errors=(Conflict,),
+)
 def put_settings(call: Call[SettingsIn]) -> SettingsOut:
-    """Save a new settings version (fields left out keep their value)."""
+    """Save a new settings version (fields left out keep their value); with `version`, only
+    if nobody saved another since (else 409 conflict)."""
     caller: OperatorCaller = call.caller
     changes = call.body.model_dump(exclude_unset=True)
-    return SettingsOut.of(settings_admin.update_settings(caller.id, changes))
+    expected = changes.pop("version", None)
+    return SettingsOut.of(settings_admin.update_settings(caller.id, changes, expected))
 
 
 # -- packages -------------------------------------------------------------------------------
@@ -378,7 +404,7 @@ def get_dashboard(call: Call[None]) -> DashboardOut:
     auth=VIEWER,
     response=StreamTicketOut,
     status=201,
-    errors=("rate_limited",),
+    errors=(RateLimited,),
 )
 def create_stream_ticket(call: Call[None]) -> Reply:
     """A single-use ticket (≤ 60 s) that opens the dashboard stream as `?ticket=`."""
@@ -452,7 +478,7 @@ def _event_stream(
     )
 
 
-@api.get("/api/admin/health", auth=VIEWER, response=ReadinessOut)
+@api.get("/api/admin/health", auth=VIEWER, response=ReadinessOut, also={503: ReadinessOut})
 def get_health(call: Call[None]) -> ReadinessOut | Reply:
     """Readiness: PostgreSQL, Valkey and the sweeper's last run, each ok/degraded/down;
     503 (same body) when a store is down."""
@@ -535,7 +561,8 @@ def end_session(call: Call[AdminEndIn]) -> AdminSessionOut:
     auth=ADMIN,
     body=RerouteIn,
     response=AdminSessionOut,
-    errors=("not_online", "at_capacity", "session_ended", "already_searching", "conflict"),
+    errors=(NotOnline, AtCapacity, SessionEnded, AlreadySearching, Conflict),
+    also={202: RerouteQueuedOut},
 )
 def reroute_session(call: Call[RerouteIn]) -> AdminSessionOut | Reply:
     """Move the session to a named mitra (200), or re-blast it to available mitras (202)."""

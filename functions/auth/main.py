@@ -10,12 +10,14 @@ from flask import Request, Response
 from functions.auth.routes import api
 from shared import log
 from shared.config import get_config
+from shared.web import asyncapi
 from shared.web.errors import answer_framework_errors
 from shared.web.openapi import serve_public_documents
 
 log.configure(get_config().log_level)
 answer_framework_errors()
 serve_public_documents(api)
+asyncapi.serve(api, ("client", "mitra"))
 
 
 @functions_framework.http

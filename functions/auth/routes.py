@@ -6,6 +6,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from shared.domain import accounts, devices, settings
+from shared.errors import Conflict, NotAMitra, NotFound, Suspended
 from shared.identity.firebase import FirebaseUser
 from shared.identity.policies import (
     CLIENT,
@@ -55,7 +56,8 @@ def public_config(call: Call[None]) -> PublicConfigOut:
     body=DisplayNameIn,
     response=ClientProfileOut,
     status=201,
-    errors=("conflict", "suspended"),
+    errors=(Conflict, Suspended),
+    also={200: "The profile already existed (idempotent)"},
 )
 def register(call: Call[DisplayNameIn]) -> Reply:
     """Create the client profile (anonymous allowed); 200 when it already exists."""
@@ -68,7 +70,6 @@ def register(call: Call[DisplayNameIn]) -> Reply:
     "/api/client/auth/me",
     auth=CLIENT,
     response=ClientProfileOut,
-    errors=("registration_required", "suspended"),
 )
 def client_me(call: Call[None]) -> ClientProfileOut:
     """The caller's client profile."""
@@ -83,7 +84,7 @@ def rename(call: Call[DisplayNameIn]) -> ClientProfileOut:
     return ClientProfileOut.of(accounts.rename_client(caller.client, call.body.display_name))
 
 
-@api.post("/api/client/auth/link", auth=CLIENT, response=ClientProfileOut, errors=("conflict",))
+@api.post("/api/client/auth/link", auth=CLIENT, response=ClientProfileOut, errors=(Conflict,))
 def link(call: Call[None]) -> ClientProfileOut:
     """Record that the anonymous account was linked to Google, Apple or phone."""
     caller: ClientCaller = call.caller
@@ -94,7 +95,7 @@ def link(call: Call[None]) -> ClientProfileOut:
     "/api/mitra/auth/login",
     auth=FIREBASE_SIGNED_IN,
     response=MitraProfileOut,
-    errors=("not_a_mitra", "suspended"),
+    errors=(NotAMitra, Suspended),
 )
 def mitra_login(call: Call[None]) -> MitraProfileOut:
     """Link a phone-OTP Firebase user to the mitra with that phone number."""
@@ -137,28 +138,42 @@ def _put_device(kind: devices.OwnerKind, owner_id: UUID, call: Call[DeviceIn]) -
     return Reply(out, status=201 if created else 200)
 
 
-@api.put(CLIENT_DEVICE, auth=CLIENT, body=DeviceIn, response=DeviceOut, status=201)
+@api.put(
+    CLIENT_DEVICE,
+    auth=CLIENT,
+    body=DeviceIn,
+    response=DeviceOut,
+    status=201,
+    also={200: "The device was known: updated"},
+)
 def put_client_device(call: Call[DeviceIn]) -> Reply:
     """Register this phone for pushes (201), or refresh it (200); at most 10 per account."""
     caller: ClientCaller = call.caller
     return _put_device("client", caller.client.id, call)
 
 
-@api.delete(CLIENT_DEVICE, auth=CLIENT, status=204, errors=("not_found",))
+@api.delete(CLIENT_DEVICE, auth=CLIENT, status=204, errors=(NotFound,))
 def delete_client_device(call: Call[None]) -> None:
     """Stop pushes to this phone."""
     caller: ClientCaller = call.caller
     devices.unregister("client", caller.client.id, device_token(call.params["token"]))
 
 
-@api.put(MITRA_DEVICE, auth=MITRA, body=DeviceIn, response=DeviceOut, status=201)
+@api.put(
+    MITRA_DEVICE,
+    auth=MITRA,
+    body=DeviceIn,
+    response=DeviceOut,
+    status=201,
+    also={200: "The device was known: updated"},
+)
 def put_mitra_device(call: Call[DeviceIn]) -> Reply:
     """Register this phone for pushes (201), or refresh it (200); at most 10 per account."""
     caller: MitraCaller = call.caller
     return _put_device("mitra", caller.mitra.id, call)
 
 
-@api.delete(MITRA_DEVICE, auth=MITRA, status=204, errors=("not_found",))
+@api.delete(MITRA_DEVICE, auth=MITRA, status=204, errors=(NotFound,))
 def delete_mitra_device(call: Call[None]) -> None:
     """Stop pushes to this phone."""
     caller: MitraCaller = call.caller

@@ -7,6 +7,23 @@ from flask import Response
 
 from shared import events
 from shared.domain import pairing, presence
+from shared.errors import (
+    AlreadyInSession,
+    AlreadyMatched,
+    AlreadySearching,
+    AlreadyTaken,
+    AtCapacity,
+    Expired,
+    Forbidden,
+    InvalidRequest,
+    NotFound,
+    NotOffered,
+    NotOnline,
+    PaymentRequired,
+    RateLimited,
+    RegistrationRequired,
+    Unavailable,
+)
 from shared.identity import tickets
 from shared.identity.firebase import FirebaseUser
 from shared.identity.policies import CLIENT, MITRA, MITRA_TOKEN, ClientCaller, MitraCaller
@@ -32,11 +49,11 @@ api = Api("pairing", title="Halo Bestie pairing")
     response=PairingRequestOut,
     status=201,
     errors=(
-        "already_searching",
-        "already_in_session",
-        "payment_required",
-        "registration_required",
-        "invalid_request",
+        AlreadySearching,
+        AlreadyInSession,
+        PaymentRequired,
+        RegistrationRequired,
+        InvalidRequest,
     ),
 )
 def create_request(call: Call[None]) -> Reply:
@@ -51,7 +68,7 @@ def create_request(call: Call[None]) -> Reply:
     "/api/client/pairing-requests/<uuid:request_id>",
     auth=CLIENT,
     response=PairingRequestOut,
-    errors=("not_found",),
+    errors=(NotFound,),
 )
 def get_request(call: Call[None]) -> PairingRequestOut:
     """The caller's request and its outcome."""
@@ -64,7 +81,7 @@ def get_request(call: Call[None]) -> PairingRequestOut:
     "/api/client/pairing-requests/<uuid:request_id>",
     auth=CLIENT,
     response=CancelledOut,
-    errors=("not_found", "already_matched"),
+    errors=(NotFound, AlreadyMatched),
 )
 def cancel_request(call: Call[None]) -> CancelledOut:
     """Stop searching."""
@@ -83,15 +100,7 @@ def open_offers(call: Call[None]) -> OffersOut:
     "/api/mitra/pairing-requests/<uuid:request_id>/accept",
     auth=MITRA_TOKEN,
     response=AcceptedOut,
-    errors=(
-        "already_taken",
-        "expired",
-        "at_capacity",
-        "not_offered",
-        "not_online",
-        "not_found",
-        "unavailable",
-    ),
+    errors=(AlreadyTaken, Expired, AtCapacity, NotOffered, NotOnline, NotFound, Unavailable),
 )
 def accept(call: Call[None]) -> AcceptedOut:
     """Take the request: the first mitra wins and the session starts."""
@@ -106,7 +115,7 @@ def accept(call: Call[None]) -> AcceptedOut:
     "/api/mitra/pairing-requests/<uuid:request_id>/decline",
     auth=MITRA,
     status=204,
-    errors=("not_offered", "not_found"),
+    errors=(NotOffered, NotFound),
 )
 def decline(call: Call[None]) -> None:
     """Hide the offer."""
@@ -119,7 +128,7 @@ def decline(call: Call[None]) -> None:
     auth=CLIENT,
     response=StreamTicketOut,
     status=201,
-    errors=("rate_limited", "registration_required"),
+    errors=(RateLimited,),
 )
 def client_stream_ticket(call: Call[None]) -> Reply:
     """A single-use ticket (≤ 60 s) that opens the client's event stream as `?ticket=`."""
@@ -132,7 +141,7 @@ def client_stream_ticket(call: Call[None]) -> Reply:
     auth=MITRA,
     response=StreamTicketOut,
     status=201,
-    errors=("rate_limited",),
+    errors=(RateLimited,),
 )
 def mitra_stream_ticket(call: Call[None]) -> Reply:
     """A single-use ticket (≤ 60 s) that opens the mitra's event stream as `?ticket=`."""
@@ -140,7 +149,7 @@ def mitra_stream_ticket(call: Call[None]) -> Reply:
     return Reply(StreamTicketOut.of(tickets.issue(call.caller)), 201, {"Cache-Control": "no-store"})
 
 
-@api.get("/api/client/events", auth=CLIENT_STREAM, stream=True, errors=("forbidden",))
+@api.get("/api/client/events", auth=CLIENT_STREAM, stream=True, errors=(Forbidden,))
 def client_events(call: Call[None]) -> Response:
     """The client's live events: a snapshot (open request or active session), then changes.
     `?ticket=` (from `POST /api/client/stream-tickets`) may replace `Authorization`."""
@@ -155,7 +164,7 @@ def client_events(call: Call[None]) -> Response:
     )
 
 
-@api.get("/api/mitra/events", auth=MITRA_STREAM, stream=True, errors=("forbidden",))
+@api.get("/api/mitra/events", auth=MITRA_STREAM, stream=True, errors=(Forbidden,))
 def mitra_events(call: Call[None]) -> Response:
     """The mitra's live events: a snapshot (open offers), then offers and their closing.
     `?ticket=` (from `POST /api/mitra/stream-tickets`) may replace `Authorization`."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from shared.domain import payments
+from shared.errors import Conflict, NotFound, PaymentProviderError, RegistrationRequired
 from shared.identity.policies import CLIENT, ClientCaller
 from shared.identity.xendit import XENDIT_CALLBACK
 from shared.schemas.payments import (
@@ -40,7 +41,7 @@ def client_packages(call: Call[None]) -> PackageListOut:
     body=PaymentIn,
     response=PaymentOut,
     status=201,
-    errors=("registration_required", "payment_provider_error", "conflict"),
+    errors=(RegistrationRequired, PaymentProviderError, Conflict),
 )
 def create_payment(call: Call[PaymentIn]) -> PaymentOut:
     """Buy a package: a pending payment with the Xendit invoice URL to open."""
@@ -53,7 +54,7 @@ def create_payment(call: Call[PaymentIn]) -> PaymentOut:
     "/api/client/payments/<uuid:payment_id>",
     auth=CLIENT,
     response=PaymentOut,
-    errors=("not_found",),
+    errors=(NotFound,),
 )
 def get_payment(call: Call[None]) -> PaymentOut:
     """One of the client's payments."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from shared.domain import presence
+from shared.errors import NotOnline, Suspended
 from shared.identity.firebase import FirebaseUser
 from shared.identity.policies import MITRA, MITRA_TOKEN, MitraCaller
 from shared.schemas.presence import PresenceIn, PresenceOut
@@ -11,7 +12,7 @@ from shared.web import Api, Call
 api = Api("presence", title="Halo Bestie presence")
 
 
-@api.get("/api/mitra/presence", auth=MITRA, response=PresenceOut, errors=("suspended",))
+@api.get("/api/mitra/presence", auth=MITRA, response=PresenceOut, errors=(Suspended,))
 def read_presence(call: Call[None]) -> PresenceOut:
     """The caller's presence; `offline` as soon as the heartbeats lapsed."""
     caller: MitraCaller = call.caller
@@ -23,7 +24,7 @@ def read_presence(call: Call[None]) -> PresenceOut:
     auth=MITRA,
     body=PresenceIn,
     response=PresenceOut,
-    errors=("suspended",),
+    errors=(Suspended,),
 )
 def set_presence(call: Call[PresenceIn]) -> PresenceOut:
     """Go online or offline; idempotent, logs only real transitions."""
@@ -35,7 +36,7 @@ def set_presence(call: Call[PresenceIn]) -> PresenceOut:
     "/api/mitra/presence/heartbeat",
     auth=MITRA_TOKEN,
     status=204,
-    errors=("not_online", "suspended"),
+    errors=(NotOnline, Suspended),
 )
 def heartbeat(call: Call[None]) -> None:
     """Keep the caller online; `409 not_online` when it is offline (toggle off in the app)."""

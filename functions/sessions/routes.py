@@ -5,6 +5,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from shared.domain import chat, sessions
+from shared.errors import Conflict, NotFound, SessionEnded
 from shared.identity.policies import CLIENT, MITRA, ClientCaller, MitraCaller
 from shared.schemas.chat import MessageOut, MessagePageOut, MessagesQuery, ReadIn, SendMessageIn
 from shared.schemas.sessions import (
@@ -20,7 +21,7 @@ from shared.web.pagination import PageQuery
 api = Api("sessions", title="Halo Bestie sessions")
 
 
-@api.get("/api/client/sessions/active", auth=CLIENT, response=SessionOut, errors=("not_found",))
+@api.get("/api/client/sessions/active", auth=CLIENT, response=SessionOut, errors=(NotFound,))
 def client_active(call: Call[None]) -> SessionOut:
     """The client's active session."""
     caller: ClientCaller = call.caller
@@ -40,7 +41,7 @@ def client_list(call: Call[None]) -> SessionPageOut:
     "/api/client/sessions/<uuid:session_id>",
     auth=CLIENT,
     response=SessionOut,
-    errors=("not_found",),
+    errors=(NotFound,),
 )
 def client_get(call: Call[None]) -> SessionOut:
     """One of the client's sessions."""
@@ -54,7 +55,7 @@ def client_get(call: Call[None]) -> SessionOut:
     auth=CLIENT,
     body=EndSessionIn,
     response=SessionOut,
-    errors=("not_found",),
+    errors=(NotFound,),
 )
 def client_end(call: Call[EndSessionIn]) -> SessionOut:
     """End the session (idempotent)."""
@@ -78,7 +79,7 @@ def mitra_list(call: Call[None]) -> SessionPageOut:
     "/api/mitra/sessions/<uuid:session_id>",
     auth=MITRA,
     response=SessionOut,
-    errors=("not_found",),
+    errors=(NotFound,),
 )
 def mitra_get(call: Call[None]) -> SessionOut:
     """One of the mitra's sessions."""
@@ -92,7 +93,7 @@ def mitra_get(call: Call[None]) -> SessionOut:
     auth=MITRA,
     body=EndSessionIn,
     response=SessionOut,
-    errors=("not_found",),
+    errors=(NotFound,),
 )
 def mitra_end(call: Call[EndSessionIn]) -> SessionOut:
     """End the session (idempotent)."""
@@ -103,7 +104,8 @@ def mitra_end(call: Call[EndSessionIn]) -> SessionOut:
 
 # -- chat (docs/chat.md) ---------------------------------------------------------------------
 
-_SEND_ERRORS = ("not_found", "session_ended", "conflict", "rate_limited", "invalid_request")
+# Bad input and rate limits are the pipeline's own; a full session is a `conflict`.
+_SEND_ERRORS = (NotFound, SessionEnded, Conflict)
 
 
 def _send(call: Call[SendMessageIn], side: chat.Side, caller_id: UUID) -> Reply:
@@ -138,6 +140,7 @@ def _history(call: Call[None], side: chat.Side, caller_id: UUID) -> MessagePageO
     response=MessageOut,
     status=201,
     errors=_SEND_ERRORS,
+    also={200: "A retry with the same client_message_id and text: the first message"},
 )
 def client_send(call: Call[SendMessageIn]) -> Reply:
     """Send a message (201; a retry with the same client_message_id returns it with 200)."""
@@ -150,7 +153,7 @@ def client_send(call: Call[SendMessageIn]) -> Reply:
     auth=CLIENT,
     query=MessagesQuery,
     response=MessagePageOut,
-    errors=("not_found", "invalid_request"),
+    errors=(NotFound,),
 )
 def client_messages(call: Call[None]) -> MessagePageOut:
     """The session's messages, newest first (or after `since`, oldest first)."""
@@ -163,7 +166,7 @@ def client_messages(call: Call[None]) -> MessagePageOut:
     auth=CLIENT,
     body=ReadIn,
     status=204,
-    errors=("not_found", "invalid_request"),
+    errors=(NotFound,),
 )
 def client_read(call: Call[ReadIn]) -> None:
     """Mark the messages up to `up_to` read; the mitra gets `chat.read`."""
@@ -175,7 +178,7 @@ def client_read(call: Call[ReadIn]) -> None:
     "/api/client/sessions/<uuid:session_id>/typing",
     auth=CLIENT,
     status=204,
-    errors=("not_found", "session_ended", "rate_limited"),
+    errors=(NotFound, SessionEnded),
 )
 def client_typing(call: Call[None]) -> None:
     """Tell the mitra the client is typing (`chat.typing`, never stored)."""
@@ -190,6 +193,7 @@ def client_typing(call: Call[None]) -> None:
     response=MessageOut,
     status=201,
     errors=_SEND_ERRORS,
+    also={200: "A retry with the same client_message_id and text: the first message"},
 )
 def mitra_send(call: Call[SendMessageIn]) -> Reply:
     """Send a message (201; a retry with the same client_message_id returns it with 200)."""
@@ -202,7 +206,7 @@ def mitra_send(call: Call[SendMessageIn]) -> Reply:
     auth=MITRA,
     query=MessagesQuery,
     response=MessagePageOut,
-    errors=("not_found", "invalid_request"),
+    errors=(NotFound,),
 )
 def mitra_messages(call: Call[None]) -> MessagePageOut:
     """The session's messages, newest first (or after `since`, oldest first)."""
@@ -215,7 +219,7 @@ def mitra_messages(call: Call[None]) -> MessagePageOut:
     auth=MITRA,
     body=ReadIn,
     status=204,
-    errors=("not_found", "invalid_request"),
+    errors=(NotFound,),
 )
 def mitra_read(call: Call[ReadIn]) -> None:
     """Mark the messages up to `up_to` read; the client gets `chat.read`."""
@@ -227,7 +231,7 @@ def mitra_read(call: Call[ReadIn]) -> None:
     "/api/mitra/sessions/<uuid:session_id>/typing",
     auth=MITRA,
     status=204,
-    errors=("not_found", "session_ended", "rate_limited"),
+    errors=(NotFound, SessionEnded),
 )
 def mitra_typing(call: Call[None]) -> None:
     """Tell the client the mitra is typing (`chat.typing`, never stored)."""

@@ -41,6 +41,7 @@ def _state(row: MitraRow) -> dict[str, Any]:
         "phone": row.phone,
         "status": row.status,
         "max_customers": row.max_customers,
+        "photo_url": row.photo_url,
     }
 
 
@@ -97,10 +98,12 @@ def _set_capacity(mitra_id: UUID, max_customers: int | None) -> None:
     )
 
 
-def create_mitra(actor_id: UUID, name: str, phone: str, max_customers: int | None) -> MitraView:
+def create_mitra(
+    actor_id: UUID, name: str, phone: str, max_customers: int | None, photo_url: str | None = None
+) -> MitraView:
     with db.transaction() as connection:
         created = mitras.insert_unless_phone_taken(
-            connection, name=name, phone=phone, max_customers=max_customers
+            connection, name=name, phone=phone, max_customers=max_customers, photo_url=photo_url
         )
         if created is None:
             raise PhoneTaken()

@@ -36,7 +36,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from shared import db, domain_events, errors, events, signals, valkey
-from shared.domain import entitlement, presence, settings
+from shared.domain import entitlement, presence, settings, visibility
 from shared.domain import sessions as session_rules
 from shared.log import get_logger, log_event
 from shared.store import clients, mitras, sessions
@@ -88,17 +88,12 @@ def _ms(moment: datetime) -> int:
 # -- what each side may see of the other (operator settings) --------------------------------
 
 
-def visible_client(display_name: str) -> dict[str, Any]:
-    shown = settings.current().anonymity.show_client_display_name
-    return {"display_name": display_name if shown else None}
+def visible_client(display_name: str | None) -> dict[str, Any]:
+    return visibility.client_seen_by_mitra(display_name)
 
 
 def visible_mitra(mitra: MitraRow) -> dict[str, Any]:
-    anonymity = settings.current().anonymity
-    return {
-        "name": mitra.name if anonymity.show_mitra_name else None,
-        "photo_url": mitra.photo_url if anonymity.show_mitra_photo else None,
-    }
+    return visibility.mitra_seen_by_client(mitra.name, mitra.photo_url)
 
 
 # -- client side ----------------------------------------------------------------------------
@@ -329,8 +324,12 @@ def open_offers(mitra_id: UUID) -> list[OfferRow]:
         return []
     with db.read() as connection:
         offers = store.open_offers_among(connection, [str(i) for i in ids])
-    shown = settings.current().anonymity.show_client_display_name
-    return offers if shown else [dataclasses.replace(o, client_display_name=None) for o in offers]
+    return [
+        dataclasses.replace(
+            o, client_display_name=visible_client(o.client_display_name)["display_name"]
+        )
+        for o in offers
+    ]
 
 
 def accept(mitra_id: UUID, request_id: UUID) -> Match:

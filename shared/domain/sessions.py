@@ -16,7 +16,7 @@ from uuid import UUID
 from sqlalchemy.engine import Connection
 
 from shared import db, domain_events, events
-from shared.domain import settings
+from shared.domain import settings, visibility
 from shared.errors import NotFound
 from shared.store import load
 from shared.store import sessions as store
@@ -26,28 +26,23 @@ from shared.web.pagination import Keyset
 Viewer = Literal["client", "mitra"]
 EndedBy = Literal["client", "mitra", "operator", "system"]
 
-# What a mitra sees instead of the client's display name when operators hide it, and what
-# a client sees instead of the mitra's name.
-CLIENT_ALIAS = "Klien"
-MITRA_ALIAS = "Bestie"
-
 
 @dataclass(frozen=True, slots=True)
 class ClientSide:
-    id: UUID | None  # hidden from mitras: they need no stable handle on a client
-    display_name: str
+    id: UUID | None  # the client's own id to the client; never to a mitra (visibility)
+    display_name: str | None  # null when operators hide it from mitras
 
 
 @dataclass(frozen=True, slots=True)
 class MitraSide:
-    id: UUID
-    name: str
+    id: UUID | None  # the mitra's own id to the mitra; never to a client (visibility)
+    name: str | None
     photo_url: str | None
 
 
 @dataclass(frozen=True, slots=True)
 class Stint:
-    mitra_id: UUID
+    mitra_id: UUID | None  # null to clients: who served when is not theirs to track
     started: datetime
     ended: datetime | None
 
@@ -184,7 +179,6 @@ def announce_moved(session_id: UUID, from_mitra_id: UUID, reason: str) -> None:
         detail = store.detail_by_id(connection, session_id)
     if detail is None:
         return
-    anonymity = settings.current().anonymity
     session = detail.session
     domain_events.emit(
         "session.rerouted",
@@ -203,11 +197,7 @@ def announce_moved(session_id: UUID, from_mitra_id: UUID, reason: str) -> None:
         "session.rerouted",
         {
             **base,
-            "mitra": {
-                "id": str(session.mitra_id),
-                "name": detail.mitra_name if anonymity.show_mitra_name else MITRA_ALIAS,
-                "photo_url": detail.mitra_photo_url if anonymity.show_mitra_photo else None,
-            },
+            "mitra": visibility.mitra_seen_by_client(detail.mitra_name, detail.mitra_photo_url),
         },
     )
     events.publish("mitra", from_mitra_id, "session.rerouted", {**base, "direction": "away"})
@@ -218,13 +208,7 @@ def announce_moved(session_id: UUID, from_mitra_id: UUID, reason: str) -> None:
         {
             **base,
             "direction": "to",
-            "client": {
-                "display_name": (
-                    detail.client_display_name
-                    if anonymity.show_client_display_name
-                    else CLIENT_ALIAS
-                )
-            },
+            "client": visibility.client_seen_by_mitra(detail.client_display_name),
         },
     )
 
@@ -240,7 +224,6 @@ def _participates(session: SessionRow, viewer: Viewer, viewer_id: UUID) -> bool:
 def _views(
     connection: Connection, details: list[SessionDetail], viewer: Viewer
 ) -> list[SessionView]:
-    anonymity = settings.current().anonymity
     history = store.assignments(connection, [d.session.id for d in details])
     views = []
     for detail in details:
@@ -248,18 +231,12 @@ def _views(
         if viewer == "client":
             client = ClientSide(id=session.client_id, display_name=detail.client_display_name)
             mitra = MitraSide(
-                id=session.mitra_id,
-                name=detail.mitra_name if anonymity.show_mitra_name else MITRA_ALIAS,
-                photo_url=detail.mitra_photo_url if anonymity.show_mitra_photo else None,
+                id=None,
+                **visibility.mitra_seen_by_client(detail.mitra_name, detail.mitra_photo_url),
             )
         else:
             client = ClientSide(
-                id=None,
-                display_name=(
-                    detail.client_display_name
-                    if anonymity.show_client_display_name
-                    else CLIENT_ALIAS
-                ),
+                id=None, **visibility.client_seen_by_mitra(detail.client_display_name)
             )
             mitra = MitraSide(
                 id=session.mitra_id, name=detail.mitra_name, photo_url=detail.mitra_photo_url
@@ -274,15 +251,15 @@ def _views(
                 ended_at=session.ended_at,
                 ended_by=session.ended_by,
                 end_reason=session.end_reason,
-                history=[_stint(a) for a in history[session.id]],
+                history=[_stint(a, viewer) for a in history[session.id]],
             )
         )
     return views
 
 
-def _stint(assignment: AssignmentRow) -> Stint:
+def _stint(assignment: AssignmentRow, viewer: Viewer) -> Stint:
     return Stint(
-        mitra_id=assignment.mitra_id,
+        mitra_id=assignment.mitra_id if viewer == "mitra" else None,
         started=assignment.assigned_at,
         ended=assignment.unassigned_at,
     )

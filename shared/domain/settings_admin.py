@@ -13,21 +13,30 @@ from pydantic import ValidationError
 from shared import db
 from shared.domain import audit, settings
 from shared.domain.settings import ProductSettings, VersionedSettings
-from shared.errors import InvalidRequest
+from shared.errors import Conflict, InvalidRequest
 from shared.store import settings_versions
 
 # A rule that spans fields is reported on the field an operator would change to fix it.
 _CROSS_FIELD = "heartbeat_timeout_s"
 
 
-def update_settings(actor_id: UUID, changes: dict[str, Any]) -> VersionedSettings:
+def update_settings(
+    actor_id: UUID, changes: dict[str, Any], expected_version: int | None = None
+) -> VersionedSettings:
     """Apply `changes` (any subset of the fields; `anonymity` and `push_templates` may be
-    partial)."""
+    partial). With `expected_version` (the one the operator read), a newer stored version
+    refuses the write: two operators editing at once never overwrite each other unseen."""
     if not changes:
         raise InvalidRequest("Send at least one setting to change.", fields=[])
     with db.transaction() as connection:
         settings_versions.lock_for_update(connection)
         version, stored = settings_versions.latest(connection)
+        if expected_version is not None and expected_version != version:
+            raise Conflict(
+                "The settings changed since you read them: reload, then save again.",
+                current_version=version,
+                your_version=expected_version,
+            )
         before = ProductSettings.model_validate(stored)
         merged = before.model_dump(mode="json")
         merged = _merge(merged, changes)

@@ -20,7 +20,7 @@ from flask import Request
 
 from shared import db
 from shared.config import get_config
-from shared.errors import Forbidden, Unauthenticated
+from shared.errors import DomainError, Forbidden, Unauthenticated
 from shared.identity.policies import bearer_token
 from shared.identity.token_shape import check_jwt_shape
 from shared.store import operators
@@ -122,6 +122,7 @@ class Operator:
         self.min_role = min_role
         self.role = f"operator:{min_role}"
         self.description = f"Operator token of a {min_role} or higher."
+        self.raises: tuple[type[DomainError], ...] = (Unauthenticated, Forbidden)
 
     def __call__(self, request: Request) -> OperatorCaller:
         operator, expires_at = verify_token_expiry(bearer_token(request))

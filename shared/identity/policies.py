@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from flask import Request
 
 from shared import db
-from shared.errors import Forbidden, ProfileMissing, Suspended, Unauthenticated
+from shared.errors import DomainError, Forbidden, ProfileMissing, Suspended, Unauthenticated
 from shared.identity.firebase import FirebaseUser, verify_id_token
 from shared.store import clients, mitras
 from shared.store.clients import ClientRow
@@ -44,6 +44,7 @@ class Open:
     scheme = None
     role = "open"
     description = "No authentication."
+    raises: tuple[type[DomainError], ...] = ()
 
     def __call__(self, request: Request) -> None:
         return None
@@ -55,6 +56,7 @@ class FirebaseSignedIn:
     scheme = "firebase"
     role = "firebase"
     description = "Firebase ID token of any signed-in user (anonymous allowed)."
+    raises: tuple[type[DomainError], ...] = (Unauthenticated,)
 
     def __call__(self, request: Request) -> FirebaseUser:
         return verify_id_token(bearer_token(request))
@@ -66,6 +68,7 @@ class Client:
     scheme = "firebase"
     role = "client"
     description = "Firebase ID token of a client with a profile."
+    raises: tuple[type[DomainError], ...] = (Unauthenticated, Forbidden, Suspended, ProfileMissing)
 
     def __call__(self, request: Request) -> ClientCaller:
         return self.admit(verify_id_token(bearer_token(request)))
@@ -89,6 +92,7 @@ class Mitra:
     scheme = "firebase"
     role = "mitra"
     description = "Firebase ID token of a mitra who has logged in with phone OTP."
+    raises: tuple[type[DomainError], ...] = (Unauthenticated, Forbidden, Suspended)
 
     def __call__(self, request: Request) -> MitraCaller:
         return self.admit(verify_id_token(bearer_token(request)))
@@ -113,6 +117,7 @@ class MitraToken:
     scheme = "firebase"
     role = "mitra"
     description = "Firebase ID token of a mitra who has logged in with phone OTP."
+    raises: tuple[type[DomainError], ...] = (Unauthenticated, Forbidden, Suspended)
 
     def __call__(self, request: Request) -> FirebaseUser:
         return verify_id_token(bearer_token(request))

@@ -117,6 +117,7 @@ class Streaming:
         self.scheme = inner.scheme
         self.role = inner.role
         self.description = f"{inner.description} Or `?ticket=` from the stream-tickets route."
+        self.raises = inner.raises
 
     def __call__(self, request: Request) -> Caller:
         ticket = request.args.get("ticket")

@@ -9,13 +9,14 @@ from flask import Request
 
 from shared import signals
 from shared.config import get_config
-from shared.errors import Unauthenticated
+from shared.errors import DomainError, Unauthenticated
 
 
 class XenditCallback:
     scheme = "xenditCallbackToken"  # an apiKey scheme in the OpenAPI documents
     role = "xendit"
     description = "Xendit's callback verification token in the x-callback-token header."
+    raises: tuple[type[DomainError], ...] = (Unauthenticated,)
 
     def __call__(self, request: Request) -> None:
         expected = get_config().xendit_callback_token.get_secret_value().encode()

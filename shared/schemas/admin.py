@@ -6,6 +6,7 @@ import re
 import unicodedata
 from datetime import datetime
 from typing import Annotated, Any, Literal, Self
+from urllib.parse import parse_qsl, urlsplit
 from uuid import UUID
 
 from pydantic import AfterValidator, Field, StrictBool, StrictInt, create_model, model_validator
@@ -123,10 +124,36 @@ class MitraQuery(PageQuery):
     online: bool | None = None
 
 
+# Words in a query string that make a URL a credential (signed CDN links expire, too).
+_SECRET_QUERY = ("token", "key", "sig", "secret", "password", "credential", "auth", "x-amz-")
+
+
+def _photo_url(value: str) -> str:
+    """A public https image address shown to clients: no credentials, nothing that expires."""
+    if any(ord(c) <= 0x20 or ord(c) == 0x7F for c in value):
+        raise ValueError("must not contain spaces or control characters")
+    parts = urlsplit(value)
+    if parts.scheme != "https" or not parts.hostname:
+        raise ValueError("must be an https:// URL with a host")
+    if "@" in parts.netloc:
+        raise ValueError("must not carry a user name or password")
+    if any(word in name.lower() for name, _ in parse_qsl(parts.query) for word in _SECRET_QUERY):
+        raise ValueError("must not carry a token or signature in its query")
+    return value
+
+
+PhotoUrl = Annotated[
+    str,
+    Field(max_length=500, description="https, ≤ 500 characters, no credentials"),
+    AfterValidator(_photo_url),
+]
+
+
 class MitraCreateIn(RequestModel):
     name: PersonName
     phone: Phone
     max_customers: MaxCustomers | None = None
+    photo_url: PhotoUrl | None = None
 
 
 class MitraPatchIn(RequestModel):
@@ -134,10 +161,11 @@ class MitraPatchIn(RequestModel):
     phone: Phone | None = None
     status: AccountStatus | None = None
     max_customers: MaxCustomers | None = None
+    photo_url: PhotoUrl | None = Field(default=None, description="null removes the photo")
 
     @model_validator(mode="after")
     def _something_to_change(self) -> Self:
-        _no_nulls(self, nullable=frozenset({"max_customers"}))
+        _no_nulls(self, nullable=frozenset({"max_customers", "photo_url"}))
         return self
 
     def changes(self) -> dict[str, Any]:
@@ -271,7 +299,11 @@ def _optional_settings_fields() -> dict[str, Any]:
 SettingsIn = create_model(
     "SettingsIn",
     __base__=RequestModel,
-    __doc__="Any subset of the settings; fields left out keep their current value.",
+    __doc__=(
+        "Any subset of the settings; fields left out keep their current value. `version`:"
+        " the one GET returned; when sent, a newer stored version refuses the write (409)."
+    ),
+    version=(StrictInt | None, Field(default=None, ge=1, le=2**31 - 1)),
     **_optional_settings_fields(),
 )
 

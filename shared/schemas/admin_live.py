@@ -193,6 +193,8 @@ class RerouteIn(RequestModel):
 
 
 class RerouteQueuedOut(ResponseModel):
+    """Re-blasted to available mitras: the pairing request the client now waits on."""
+
     pairing_request_id: UUID
     session_id: UUID
     status: Literal["searching", "no_bestie"]

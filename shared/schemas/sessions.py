@@ -24,19 +24,19 @@ class MitraListQuery(PageQuery):
 
 class SessionClientOut(ResponseModel):
     id: UUID | None = Field(description="Shown to the client itself only, never to mitras.")
-    display_name: str
+    display_name: str | None = Field(description="null when operators hide it from mitras.")
 
 
 class SessionMitraOut(ResponseModel):
-    id: UUID
-    name: str
+    id: UUID | None = Field(description="Shown to the mitra itself only, never to clients.")
+    name: str | None = Field(description="null when operators hide it from clients.")
     photo_url: str | None
 
 
 class StintOut(ResponseModel):
     model_config = ConfigDict(serialize_by_alias=True, populate_by_name=True)
 
-    mitra_id: UUID
+    mitra_id: UUID | None = Field(description="null for clients (docs/anonymity.md).")
     started: datetime = Field(serialization_alias="from")
     ended: datetime | None = Field(serialization_alias="to")
 

@@ -157,21 +157,27 @@ def search_page(
 
 
 def insert_unless_phone_taken(
-    connection: Connection, *, name: str, phone: str, max_customers: int | None
+    connection: Connection,
+    *,
+    name: str,
+    phone: str,
+    max_customers: int | None,
+    photo_url: str | None = None,
 ) -> MitraRow | None:
     """Create a mitra; None when the phone number already belongs to one."""
     return _row(
         connection.execute(
             sa.text(
-                f"INSERT INTO mitras (name, phone, max_customers) VALUES (:name, :phone, :max)"
+                "INSERT INTO mitras (name, phone, max_customers, photo_url)"
+                " VALUES (:name, :phone, :max, :photo)"
                 f" ON CONFLICT (phone) DO NOTHING RETURNING {COLUMNS}"
             ),
-            {"name": name, "phone": phone, "max": max_customers},
+            {"name": name, "phone": phone, "max": max_customers, "photo": photo_url},
         ).one_or_none()
     )
 
 
-EDITABLE = frozenset({"name", "phone", "status", "max_customers"})
+EDITABLE = frozenset({"name", "phone", "status", "max_customers", "photo_url"})
 
 
 def patch(connection: Connection, mitra_id: UUID, changes: dict[str, Any]) -> MitraRow:

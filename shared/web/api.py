@@ -25,6 +25,7 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 
 from shared import errors
+from shared.errors import DomainError
 from shared.log import get_logger, log_event, request_id_var, trace_var
 from shared.web import cors, untrusted
 from shared.web.errors import domain_error_response, error_response
@@ -44,6 +45,8 @@ class Authenticator(Protocol):
     scheme: str | None  # OpenAPI security scheme name; None for open routes
     role: str  # who passes: "open", "firebase", "client", "mitra", "operator:<role>"
     description: str
+    # The refusals it may raise, documented on every route it guards.
+    raises: tuple[type[DomainError], ...]
 
     def __call__(self, request: Request) -> Any: ...
 
@@ -97,8 +100,29 @@ class Route:
     response: type[BaseModel] | None
     status: int
     summary: str
-    errors: tuple[str, ...]
+    errors: tuple[type[DomainError], ...]
     stream: bool
+    # Other success answers: status → a response model, or a description when the body is
+    # the route's `response` model too (e.g. 200 for an idempotent create that existed).
+    also: Mapping[int, type[BaseModel] | str]
+
+    def refusals(self) -> tuple[type[DomainError], ...]:
+        """Every error class this route may answer with: the pipeline's own (bad input,
+        unknown method, body limits, per-caller limits, stores unreachable), its auth
+        policy's, and the ones the route declares. The OpenAPI documents derive from this."""
+        pipeline: list[type[DomainError]] = [
+            errors.InvalidRequest,
+            errors.NotFound,
+            errors.MethodNotAllowed,
+            errors.RateLimited,
+            errors.Unavailable,
+        ]
+        if self.body is not None:
+            pipeline += [errors.PayloadTooLarge, errors.UnsupportedMediaType]
+        found: dict[type[DomainError], None] = {}
+        for cls in (*pipeline, *getattr(self.auth, "raises", ()), *self.errors):
+            found.setdefault(cls, None)
+        return tuple(found)
 
 
 class Api:
@@ -125,9 +149,14 @@ class Api:
         response: type[BaseModel] | None = None,
         status: int = 200,
         summary: str = "",
-        errors: Sequence[str] = (),
+        errors: Sequence[type[DomainError]] = (),
         stream: bool = False,
+        also: Mapping[int, type[BaseModel] | str] | None = None,
     ) -> Callable[[Handler], Handler]:
+        for cls in errors:
+            if not (isinstance(cls, type) and issubclass(cls, DomainError)):
+                raise TypeError(f"{method} {path}: errors= takes DomainError classes, not {cls!r}")
+
         def register(handler: Handler) -> Handler:
             self.routes.append(
                 Route(
@@ -142,6 +171,7 @@ class Api:
                     summary=summary or (handler.__doc__ or "").strip().split("\n")[0],
                     errors=tuple(errors),
                     stream=stream,
+                    also=dict(also or {}),
                 )
             )
             self._map = None

@@ -1,4 +1,4 @@
-"""The one table that turns domain errors into the contract's HTTP status and error shape."""
+"""Domain errors as the contract's HTTP status and error shape."""
 
 from __future__ import annotations
 
@@ -9,44 +9,10 @@ from flask import Response
 
 from shared import errors
 
-STATUS: dict[type[errors.DomainError], int] = {
-    errors.InvalidRequest: 400,
-    errors.Unauthenticated: 401,
-    errors.InvalidCredentials: 401,
-    errors.PaymentRequired: 402,
-    errors.Forbidden: 403,
-    errors.Suspended: 403,
-    errors.NotAMitra: 403,
-    errors.NotOffered: 403,
-    errors.RegistrationRequired: 403,
-    errors.ProfileMissing: 404,
-    errors.NotFound: 404,
-    errors.Conflict: 409,
-    errors.NotOnline: 409,
-    errors.AlreadySearching: 409,
-    errors.AlreadyInSession: 409,
-    errors.AlreadyTaken: 409,
-    errors.AlreadyMatched: 409,
-    errors.AtCapacity: 409,
-    errors.EmailTaken: 409,
-    errors.PhoneTaken: 409,
-    errors.Expired: 410,
-    errors.PayloadTooLarge: 413,
-    errors.UnsupportedMediaType: 415,
-    errors.Locked: 423,
-    errors.LastSuperadmin: 409,
-    errors.RateLimited: 429,
-    errors.PaymentProviderError: 502,
-    errors.Unavailable: 503,
-    errors.SessionEnded: 409,
-}
-
 
 def status_of(error: errors.DomainError) -> int:
-    for cls in type(error).__mro__:
-        if cls in STATUS:
-            return STATUS[cls]
-    return 409
+    """The class carries its status (`shared.errors`): one code, one status."""
+    return error.status
 
 
 def error_body(code: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -14,24 +14,12 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from shared.errors import DomainError
 from shared.web.api import Api, Call, Route
-from shared.web.errors import STATUS
 
 PUBLIC_AUDIENCES = ("client", "mitra", "shared")
 _PATH_PARAM = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
 _FORMATS = {"uuid": {"type": "string", "format": "uuid"}, "int": {"type": "integer"}}
-_STATUS_BY_CODE = {error.code: status for error, status in STATUS.items()}
-_GENERIC_ERRORS = {
-    400: "invalid_request",
-    401: "unauthenticated",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    413: "payload_too_large",
-    415: "unsupported_media_type",
-    503: "unavailable",
-}
-
 ERROR_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["error"],
@@ -111,23 +99,30 @@ def _operation(route: Route, components: _Components) -> dict[str, Any]:
             "application/json": {"schema": components.ref(route.response, "serialization")}
         }
     operation["responses"][str(route.status)] = success
-    if route.status == 201:  # idempotent creates answer 200 with the existing resource
-        operation["responses"]["200"] = dict(success, description="Already existed")
-
-    error_statuses = {status: code for status, code in _GENERIC_ERRORS.items()}
-    if route.auth.scheme is None:  # no token to refuse; a route's own 401/403 is added below
-        error_statuses.pop(401, None)
-        error_statuses.pop(403, None)
-    for code in route.errors:
-        error_statuses.setdefault(_STATUS_BY_CODE.get(code, 409), code)
+    for status, other in route.also.items():
+        if isinstance(other, str):  # the same body, another meaning
+            operation["responses"][str(status)] = dict(success, description=other)
+        else:
+            operation["responses"][str(status)] = {
+                "description": other.__doc__.strip().split("\n")[0] if other.__doc__ else "",
+                "content": {"application/json": {"schema": components.ref(other, "serialization")}},
+            }
+    by_status: dict[int, list[type[DomainError]]] = {}
+    for cls in route.refusals():
+        by_status.setdefault(cls.status, []).append(cls)
     error_ref = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
-    for status in sorted(error_statuses):
-        codes = [c for c in route.errors if _STATUS_BY_CODE.get(c) == status]
-        codes = codes or [error_statuses[status]]
-        operation["responses"][str(status)] = {
+    for status in sorted(by_status):
+        if str(status) in operation["responses"]:  # a success body of its own (readiness 503)
+            continue
+        codes = sorted({cls.code for cls in by_status[status]})
+        response: dict[str, Any] = {
             "description": "Error: " + ", ".join(codes),
             "content": error_ref,
+            "x-error-codes": codes,
         }
+        if status in (429, 503):
+            response["headers"] = {"Retry-After": {"$ref": "#/components/headers/RetryAfter"}}
+        operation["responses"][str(status)] = response
     return operation
 
 
@@ -146,6 +141,12 @@ def build_document(apis: list[Api], prefix: str, title: str) -> dict[str, Any]:
         "paths": dict(sorted(paths.items())),
         "components": {
             "schemas": components.schemas,
+            "headers": {
+                "RetryAfter": {
+                    "description": "Seconds to wait before trying again.",
+                    "schema": {"type": "integer", "minimum": 0},
+                }
+            },
             "securitySchemes": {
                 "firebase": {
                     "type": "http",

@@ -141,3 +141,47 @@ def test_empty_settings_body_saves_no_version(admin_api, admin, database):
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "invalid_request"
     assert _version(database) == version
+
+
+# -- optimistic concurrency: PUT what GET returned --------------------------------------------
+
+
+def test_put_of_what_get_returned_saves_and_a_stale_version_is_409(
+    admin_api, admin, database, restore_settings
+):
+    read = admin_api.get("/api/admin/settings", headers=admin.headers).json()
+    read["search_window_s"] = read["search_window_s"] + 1
+
+    saved = admin_api.put("/api/admin/settings", json=read, headers=admin.headers)
+    stale = admin_api.put("/api/admin/settings", json=read, headers=admin.headers)
+    unversioned = {k: v for k, v in read.items() if k != "version"}
+    last_writer = admin_api.put("/api/admin/settings", json=unversioned, headers=admin.headers)
+
+    assert saved.status_code == 200, saved.text
+    assert saved.json()["version"] == read["version"] + 1
+    assert (stale.status_code, stale.json()["error"]["code"]) == (409, "conflict")
+    assert stale.json()["error"]["details"]["current_version"] == read["version"] + 1
+    assert last_writer.status_code == 200  # no version: today's behaviour
+    assert _version(database) == read["version"] + 2
+
+
+@pytest.mark.race
+def test_operators_saving_the_same_version_at_once_never_overwrite_each_other(
+    admin_api, admin, make_operator, database, restore_settings
+):
+    from concurrent.futures import ThreadPoolExecutor
+
+    operators = [admin] + [make_operator("admin") for _ in range(5)]
+    read = admin_api.get("/api/admin/settings", headers=admin.headers).json()
+
+    def save(index: int) -> int:
+        body = {"version": read["version"], "search_window_s": 30 + index}
+        return admin_api.put(
+            "/api/admin/settings", json=body, headers=operators[index].headers
+        ).status_code
+
+    with ThreadPoolExecutor(max_workers=len(operators)) as pool:
+        statuses = sorted(pool.map(save, range(len(operators))))
+
+    assert statuses == [200] + [409] * (len(operators) - 1)
+    assert _version(database) == read["version"] + 1

@@ -35,13 +35,15 @@ def test_anonymous_client_registers_once_and_gets_the_trial(api, accounts, datab
     assert trial == 1
 
 
-def test_me_before_registering_says_registration_required(api, accounts):
+def test_me_before_registering_says_profile_required(api, accounts):
+    # Not the contract's `registration_required`: that code is 403 on pairing and payments
+    # (link the account); one code has one status (README "Decisions").
     account = accounts.sign_in_anonymously()
 
     response = api.get("/api/client/auth/me", headers=bearer(account.id_token))
 
     assert response.status_code == 404
-    assert response.json()["error"]["code"] == "registration_required"
+    assert response.json()["error"]["code"] == "profile_required"
 
 
 def test_client_renames_and_reads_profile(api, make_client):

@@ -80,12 +80,13 @@ def test_client_sees_own_active_session_with_mitra_name_and_photo(api, pair):
     assert body["id"] == session_id
     assert body["status"] == "active"
     assert body["mitra"] == {
-        "id": mitra.id,
+        "id": None,  # never the mitra's internal id to a client (docs/anonymity.md)
         "name": "Bestie Dewi",
         "photo_url": "https://cdn.example/dewi.jpg",
     }
     assert body["ended_by"] is None
-    assert body["history"] == [{"mitra_id": mitra.id, "from": body["started_at"], "to": None}]
+    assert body["history"] == [{"mitra_id": None, "from": body["started_at"], "to": None}]
+    assert mitra.id not in json.dumps(body)
 
 
 def test_mitra_sees_client_display_name_but_never_id_phone_or_email(api, pair):
@@ -98,15 +99,15 @@ def test_mitra_sees_client_display_name_but_never_id_phone_or_email(api, pair):
     assert client.id not in response.text
 
 
-def test_hidden_names_and_photo_are_replaced_by_neutral_aliases(api, pair, anonymity):
+def test_hidden_names_and_photo_are_null_as_everywhere_else(api, pair, anonymity):
     client, mitra, session_id = pair
     anonymity(show_client_display_name=False, show_mitra_name=False, show_mitra_photo=False)
 
     seen_by_client = api.get(f"/api/client/sessions/{session_id}", headers=client.headers).json()
     seen_by_mitra = api.get(f"/api/mitra/sessions/{session_id}", headers=mitra.headers).json()
 
-    assert seen_by_client["mitra"] == {"id": mitra.id, "name": "Bestie", "photo_url": None}
-    assert seen_by_mitra["client"] == {"id": None, "display_name": "Klien"}
+    assert seen_by_client["mitra"] == {"id": None, "name": None, "photo_url": None}
+    assert seen_by_mitra["client"] == {"id": None, "display_name": None}
     assert "Sari" not in json.dumps(seen_by_mitra)
 
 
@@ -357,8 +358,11 @@ def test_history_lists_every_mitra_after_a_reroute_and_only_the_current_one_sees
     body = api.get(f"/api/client/sessions/{session_id}", headers=client.headers).json()
     ended_by_old = api.post(f"/api/mitra/sessions/{session_id}/end", headers=first.headers, json={})
 
-    assert [stint["mitra_id"] for stint in body["history"]] == [first.id, second.id]
+    # The client sees two stints but no mitra id (docs/anonymity.md); the mitra block is the
+    # second mitra's (its name).
+    assert [stint["mitra_id"] for stint in body["history"]] == [None, None]
     assert body["history"][0]["to"] is not None and body["history"][1]["to"] is None
-    assert body["mitra"]["id"] == second.id
+    assert first.id not in json.dumps(body) and second.id not in json.dumps(body)
+    assert body["mitra"]["name"] == "Bestie Kedua"
     assert ended_by_old.status_code == 404
     assert api.get(f"/api/mitra/sessions/{session_id}", headers=second.headers).status_code == 200
