@@ -19,6 +19,7 @@ from shared.domain import (
     client_admin,
     credit_adjustments,
     dashboard,
+    erasure,
     health,
     mitra_admin,
     online_logs,
@@ -88,6 +89,7 @@ from shared.schemas.operations import (
     PaymentQuery,
     ReadinessOut,
 )
+from shared.schemas.privacy import EraseIn, ErasureOut
 from shared.schemas.streams import StreamTicketOut
 from shared.web import Api, Call, Reply
 from shared.web.pagination import PageQuery, page_of
@@ -244,7 +246,40 @@ def force_offline(call: Call[None]) -> MitraAdminOut:
     return MitraAdminOut.of(mitra_admin.force_offline(caller.id, call.params["mitra_id"]))
 
 
+@api.post(
+    "/api/admin/mitras/<uuid:mitra_id>/erase-phone",
+    auth=SUPERADMIN,
+    body=EraseIn,
+    response=MitraAdminOut,
+    errors=("not_found", "conflict"),
+)
+def erase_mitra_phone(call: Call[EraseIn]) -> MitraAdminOut:
+    """Erase a deactivated mitra's phone number on their request (also from past audit
+    entries, with their Firebase sign-in and devices); their history stays. Suspend first
+    (409 otherwise); idempotent; audited with the reason."""
+    caller: OperatorCaller = call.caller
+    mitra_id = call.params["mitra_id"]
+    erasure.erase_mitra_phone(caller.id, mitra_id, call.body.reason)
+    return MitraAdminOut.of(mitra_admin.get_mitra(mitra_id))
+
+
 # -- clients (users) ------------------------------------------------------------------------
+
+
+@api.post(
+    "/api/admin/users/<uuid:client_id>/erase",
+    auth=SUPERADMIN,
+    body=EraseIn,
+    response=ErasureOut,
+    errors=("not_found", "unavailable"),
+)
+def erase_user(call: Call[EraseIn]) -> ErasureOut:
+    """Delete a client's account on their request, exactly as their own deletion does;
+    audited with the reason; idempotent (a repeat answers the first result)."""
+    caller: OperatorCaller = call.caller
+    return ErasureOut.of(
+        erasure.erase_client(caller.id, call.params["client_id"], call.body.reason)
+    )
 
 
 @api.get("/api/admin/users", auth=VIEWER, query=UserQuery, response=UserPage)

@@ -35,7 +35,7 @@ MITRA_ALIAS = "Bestie"
 @dataclass(frozen=True, slots=True)
 class ClientSide:
     id: UUID | None  # hidden from mitras: they need no stable handle on a client
-    display_name: str
+    display_name: str | None  # None once the client's account was erased
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,7 +257,7 @@ def _views(
                 id=None,
                 display_name=(
                     detail.client_display_name
-                    if anonymity.show_client_display_name
+                    if anonymity.show_client_display_name or detail.client_display_name is None
                     else CLIENT_ALIAS
                 ),
             )

@@ -147,7 +147,7 @@ class MitraPatchIn(RequestModel):
 class MitraAdminOut(ResponseModel):
     id: UUID
     name: str
-    phone: str
+    phone: str | None = Field(description="null once erased (a deactivated mitra, on request)")
     photo_url: str | None
     status: AccountStatus
     max_customers: int | None = Field(description="per-mitra override; null = settings default")

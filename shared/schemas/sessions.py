@@ -24,7 +24,7 @@ class MitraListQuery(PageQuery):
 
 class SessionClientOut(ResponseModel):
     id: UUID | None = Field(description="Shown to the client itself only, never to mitras.")
-    display_name: str
+    display_name: str | None = Field(description="null once the client deleted their account.")
 
 
 class SessionMitraOut(ResponseModel):

@@ -1,0 +1,41 @@
+"""The client's data export: everything held about them, as one consistent snapshot.
+
+Mitras appear as the anonymity settings let the client see them at export time (the same
+rule as the session views), never with their phone number or id."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from shared import db
+from shared.domain import settings
+from shared.domain.sessions import MITRA_ALIAS
+from shared.store import exports, ledger
+from shared.store.clients import ClientRow
+from shared.store.ledger import Balance
+
+
+@dataclass(frozen=True, slots=True)
+class Export:
+    exported_at: datetime
+    profile: ClientRow
+    balance: Balance
+    rows: dict[str, list[dict[str, Any]]]
+
+
+def export_client(client: ClientRow) -> Export:
+    anonymity = settings.current().anonymity
+    with db.read() as connection:
+        rows = exports.client_rows(connection, client.id)
+        balance = ledger.balance(connection, client.id)
+    for session in rows["sessions"]:
+        name = session.pop("mitra_name")
+        photo = session.pop("mitra_photo_url")
+        del session["mitra_id"]
+        session["mitra"] = {
+            "name": name if anonymity.show_mitra_name else MITRA_ALIAS,
+            "photo_url": photo if anonymity.show_mitra_photo else None,
+        }
+    return Export(exported_at=datetime.now(UTC), profile=client, balance=balance, rows=rows)
