@@ -102,6 +102,13 @@ class Config(BaseSettings):
     )
     environment: str = Field(default="production", description="production | dev | test")
 
+    retention_batch_rows: int = Field(
+        default=1000, ge=1, le=10000, description="rows deleted per retention batch"
+    )
+    retention_max_batches: int = Field(
+        default=10, ge=1, le=1000, description="retention batches per kind per sweeper run"
+    )
+
     @field_validator("cors_admin_origins", "cors_public_origins")
     @classmethod
     def _origins_are_origins(cls, value: str, info: ValidationInfo) -> str:
