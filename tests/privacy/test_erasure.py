@@ -20,7 +20,9 @@ def _ledger_sum(database: sa.Engine, client_id: str) -> int:
     with database.connect() as connection:
         return int(
             connection.execute(
-                sa.text("SELECT coalesce(sum(sessions), 0) FROM credit_ledger WHERE client_id = :c"),
+                sa.text(
+                    "SELECT coalesce(sum(sessions), 0) FROM credit_ledger WHERE client_id = :c"
+                ),
                 {"c": client_id},
             ).scalar_one()
         )
@@ -184,6 +186,7 @@ def test_operator_erasure_refuses_bad_reasons(admin_api, root, make_client, reas
         f"/api/admin/users/{client.id}/erase", json={"reason": reason}, headers=root.headers
     )
     assert answer.status_code == 400
-    assert admin_api.get(f"/api/admin/users/{client.id}", headers=root.headers).json()[
-        "display_name"
-    ] == "Klien Tetap"
+    assert (
+        admin_api.get(f"/api/admin/users/{client.id}", headers=root.headers).json()["display_name"]
+        == "Klien Tetap"
+    )

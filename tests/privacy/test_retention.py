@@ -79,7 +79,8 @@ def test_the_retention_step_removes_exactly_the_rows_past_their_age(
         def present(table: str, row_id: object) -> bool:
             return bool(
                 connection.execute(
-                    sa.text(f"SELECT count(*) FROM {table} WHERE id = :id"), {"id": row_id}
+                    sa.text(f"SELECT count(*) FROM {table} WHERE id = :id"),  # noqa: S608
+                    {"id": row_id},
                 ).scalar_one()
             )
 
