@@ -102,6 +102,16 @@ class Config(BaseSettings):
     )
     environment: str = Field(default="production", description="production | dev | test")
 
+    revocation_check_s: int = Field(
+        default=240,
+        ge=1,
+        le=3600,
+        description="how often a seen Firebase uid is re-checked for disabled/deleted",
+    )
+    revocation_check_batch: int = Field(
+        default=5000, ge=1, le=100000, description="uids checked with Firebase per sweeper run"
+    )
+
     retention_batch_rows: int = Field(
         default=1000, ge=1, le=10000, description="rows deleted per retention batch"
     )

@@ -29,6 +29,7 @@ BROWSER_ORIGIN = f"http://127.0.0.1:{BROWSER_ORIGIN_PORT}"
 # Open streams re-check their caller this often here (30 s in production), so the tests
 # that suspend a caller see the stream end quickly.
 STREAM_RECHECK_S = 1.0
+REVOCATION_CHECK_S = 1
 
 
 @pytest.fixture(scope="session")
@@ -56,7 +57,12 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
             cors_admin_origins=(BROWSER_ORIGIN,),
             cors_public_origins=(BROWSER_ORIGIN,),
             # Short keep-alives so stream tests see one quickly and streams close fast.
-            extra_env={"SSE_KEEPALIVE_S": "1", "STREAM_RECHECK_S": str(STREAM_RECHECK_S)},
+            # A revoked Firebase user is re-checked every second here (240 s in production).
+            extra_env={
+                "SSE_KEEPALIVE_S": "1",
+                "STREAM_RECHECK_S": str(STREAM_RECHECK_S),
+                "REVOCATION_CHECK_S": str(REVOCATION_CHECK_S),
+            },
         )
     )
     local.start()

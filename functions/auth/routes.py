@@ -10,6 +10,7 @@ from shared.identity.firebase import FirebaseUser
 from shared.identity.policies import (
     CLIENT,
     FIREBASE_SIGNED_IN,
+    FIREBASE_SIGNED_IN_EVEN_REVOKED,
     MITRA,
     OPEN,
     ClientCaller,
@@ -86,7 +87,7 @@ def rename(call: Call[DisplayNameIn]) -> ClientProfileOut:
 
 @api.delete(
     "/api/client/auth/me",
-    auth=FIREBASE_SIGNED_IN,
+    auth=FIREBASE_SIGNED_IN_EVEN_REVOKED,
     response=ErasureOut,
     errors=("registration_required", "forbidden", "unavailable"),
 )

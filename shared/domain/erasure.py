@@ -37,7 +37,7 @@ from sqlalchemy.engine import Connection
 from shared import db, valkey
 from shared.domain import audit, pairing, presence, sessions
 from shared.errors import Conflict, Forbidden, NotFound, ProfileMissing
-from shared.identity import firebase
+from shared.identity import firebase, revocation
 from shared.identity.firebase import FirebaseUser
 from shared.log import get_logger, log_event
 from shared.store import clients, mitras
@@ -203,6 +203,7 @@ def _erase(
         # A concurrent erasure of the same account won; answer what it recorded.
         return recorded(client.id)
     valkey.client().set(marker_key(uid), str(client.id), ex=ERASED_MARKER_TTL_S)
+    revocation.forget(uid)
     # A request or session that slipped in between (a press racing the deletion) is closed
     # too; the uid no longer resolves to the profile, so nothing new can start after this.
     late_ended, late_cancelled = _end_live_state(client, erased_by, operator_id)
@@ -261,6 +262,8 @@ def erase_mitra_phone(actor_id: UUID, mitra_id: UUID, reason: str) -> MitraRow:
             {"reason": reason},
         )
     presence.forget_mitra_identity(mitra.firebase_uid)
+    if mitra.firebase_uid:
+        revocation.forget(mitra.firebase_uid)
     return erased
 
 

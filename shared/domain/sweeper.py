@@ -26,6 +26,7 @@ from shared.domain import (
     retention,
     session_timeouts,
 )
+from shared.identity import revocation
 from shared.log import get_logger, log_event
 from shared.store import sweeper_runs
 from shared.store.sweeper_runs import RunStatus
@@ -48,6 +49,7 @@ STEPS: tuple[Step, ...] = (
     Step("session_timeouts", session_timeouts.sweep),
     Step("payment_reconcile", reconciliation.sweep),
     Step("retention", retention.sweep),
+    Step("revocations", revocation.sweep),
 )
 
 
