@@ -102,6 +102,23 @@ class Config(BaseSettings):
     )
     environment: str = Field(default="production", description="production | dev | test")
 
+    # Per-caller rate limits (`limits` notation); more → 429 rate_limited with Retry-After.
+    pairing_request_rate: str = Field(
+        default="20/minute;200/hour", description="pairing requests per client"
+    )
+    payment_create_rate: str = Field(
+        default="10/minute;60/hour", description="payment creations per client"
+    )
+    operator_login_email_rate: str = Field(
+        default="30/minute;300/hour", description="operator login attempts per email"
+    )
+    operator_login_source_rate: str = Field(
+        default="60/minute;600/hour", description="operator login attempts per source address"
+    )
+    heartbeat_rate: str = Field(
+        default="10/minute", description="heartbeats per mitra per instance (in memory)"
+    )
+
     revocation_check_s: int = Field(
         default=240,
         ge=1,
@@ -132,7 +149,14 @@ class Config(BaseSettings):
                 raise ValueError(f"{origin!r} is not an origin (scheme://host[:port])")
         return value
 
-    @field_validator("stream_ticket_rate")
+    @field_validator(
+        "stream_ticket_rate",
+        "pairing_request_rate",
+        "payment_create_rate",
+        "operator_login_email_rate",
+        "operator_login_source_rate",
+        "heartbeat_rate",
+    )
     @classmethod
     def _rate_parses(cls, value: str) -> str:
         from limits import parse

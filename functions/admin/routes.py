@@ -13,7 +13,8 @@ from typing import Any
 
 from flask import Response
 
-from shared import events
+from shared import events, ratelimit
+from shared.config import get_config
 from shared.domain import (
     audit,
     client_admin,
@@ -119,10 +120,18 @@ def _by_created(row: Any) -> tuple[datetime, Any]:
     auth=OPEN,
     body=LoginIn,
     response=LoginOut,
-    errors=("invalid_credentials", "locked", "suspended"),
+    errors=("invalid_credentials", "locked", "suspended", "rate_limited"),
 )
 def login(call: Call[LoginIn]) -> LoginOut:
-    """Exchange email and password for an operator token (5 failures in 15 min lock)."""
+    """Exchange email and password for an operator token (5 failures in 15 min lock).
+    Attempts are limited per email (`OPERATOR_LOGIN_EMAIL_RATE`) and per source address
+    (`OPERATOR_LOGIN_SOURCE_RATE`): 429 rate_limited with Retry-After, nothing checked."""
+    config = get_config()
+    source = ratelimit.source_address(call.request)
+    if not ratelimit.is_loopback(source):
+        ratelimit.hit("operator-login:source", source, config.operator_login_source_rate)
+    digest = operators.email_digest(call.body.email)
+    ratelimit.hit("operator-login:email", digest, config.operator_login_email_rate)
     operator, issued = operators.login(call.body.email, call.body.password)
     return LoginOut(
         token=issued.token, expires_at=issued.expires_at, admin=OperatorOut.of(operator)

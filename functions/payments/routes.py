@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from shared import ratelimit
+from shared.config import get_config
 from shared.domain import payments
 from shared.identity.policies import CLIENT, ClientCaller
 from shared.identity.xendit import XENDIT_CALLBACK
@@ -40,11 +42,13 @@ def client_packages(call: Call[None]) -> PackageListOut:
     body=PaymentIn,
     response=PaymentOut,
     status=201,
-    errors=("registration_required", "payment_provider_error", "conflict"),
+    errors=("registration_required", "payment_provider_error", "conflict", "rate_limited"),
 )
 def create_payment(call: Call[PaymentIn]) -> PaymentOut:
-    """Buy a package: a pending payment with the Xendit invoice URL to open."""
+    """Buy a package: a pending payment with the Xendit invoice URL to open. At most
+    `PAYMENT_CREATE_RATE` per client (429 rate_limited with Retry-After, nothing changed)."""
     caller: ClientCaller = call.caller
+    ratelimit.hit("payments", str(caller.client.id), get_config().payment_create_rate)
     payment = payments.start_payment(caller.client, call.body.package_id, call.idempotency_key)
     return PaymentOut.of(payment)
 

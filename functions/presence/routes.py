@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from shared import ratelimit
+from shared.config import get_config
 from shared.domain import presence
 from shared.identity.firebase import FirebaseUser
 from shared.identity.policies import MITRA, MITRA_TOKEN, MitraCaller
@@ -35,9 +37,12 @@ def set_presence(call: Call[PresenceIn]) -> PresenceOut:
     "/api/mitra/presence/heartbeat",
     auth=MITRA_TOKEN,
     status=204,
-    errors=("not_online", "suspended"),
+    errors=("not_online", "suspended", "rate_limited"),
 )
 def heartbeat(call: Call[None]) -> None:
-    """Keep the caller online; `409 not_online` when it is offline (toggle off in the app)."""
+    """Keep the caller online; `409 not_online` when it is offline (toggle off in the app).
+    A flood beyond `HEARTBEAT_RATE` per instance → 429 (counted in memory: no extra round
+    trip on the hot path)."""
     user: FirebaseUser = call.caller
+    ratelimit.hit_local("heartbeat", user.uid, get_config().heartbeat_rate)
     presence.heartbeat(user.uid)
