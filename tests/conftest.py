@@ -62,6 +62,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
                 "SSE_KEEPALIVE_S": "1",
                 "STREAM_RECHECK_S": str(STREAM_RECHECK_S),
                 "REVOCATION_CHECK_S": str(REVOCATION_CHECK_S),
+                # The randomized ledger test buys up to 30 times a minute as one client.
+                "PAYMENT_CREATE_RATE": "60/minute",
             },
         )
     )

@@ -18,7 +18,7 @@ from shared.schemas.payments import (
     PaymentIn,
     PaymentOut,
 )
-from shared.web import Api, Call
+from shared.web import Api, Call, Reply
 
 api = Api("payments", title="Halo Bestie payments")
 
@@ -44,13 +44,21 @@ def client_packages(call: Call[None]) -> PackageListOut:
     status=201,
     errors=("registration_required", "payment_provider_error", "conflict", "rate_limited"),
 )
-def create_payment(call: Call[PaymentIn]) -> PaymentOut:
-    """Buy a package: a pending payment with the Xendit invoice URL to open. At most
-    `PAYMENT_CREATE_RATE` per client (429 rate_limited with Retry-After, nothing changed)."""
+def create_payment(call: Call[PaymentIn]) -> Reply:
+    """Buy a package: `201` with a new pending payment and the Xendit invoice URL to open;
+    `200` with the existing one when the client already has a pending invoice for this
+    package with at least 5 minutes left (without an Idempotency-Key; with one, a retry of
+    the same key answers its first payment). At most `PAYMENT_CREATE_RATE` per client
+    (429 rate_limited with Retry-After, nothing changed)."""
     caller: ClientCaller = call.caller
     ratelimit.hit("payments", str(caller.client.id), get_config().payment_create_rate)
-    payment = payments.start_payment(caller.client, call.body.package_id, call.idempotency_key)
-    return PaymentOut.of(payment)
+    payment, created = payments.start_payment(
+        caller.client, call.body.package_id, call.idempotency_key
+    )
+    # A keyed retry answers as its first call did (201); only the reuse of a pending invoice
+    # by a keyless press is a 200.
+    reused = not created and call.idempotency_key is None
+    return Reply(PaymentOut.of(payment), status=200 if reused else 201)
 
 
 @api.get(
