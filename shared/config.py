@@ -33,6 +33,18 @@ class Config(BaseSettings):
     valkey_url: str = Field(default="redis://127.0.0.1:6379/0", description="Valkey/Redis URL")
     valkey_max_connections: int = Field(default=50, ge=2, description="pool size per process")
     valkey_timeout_s: float = Field(default=2.0, gt=0, description="socket timeout")
+    # TLS to Valkey (Memorystore in-transit encryption): a rediss:// URL turns it on; the
+    # server CA comes as PEM text (Terraform passes the instance's managed CA) or a file.
+    valkey_ca_pem: str | None = Field(
+        default=None, description="PEM of the Valkey server CA(s) for rediss:// URLs"
+    )
+    valkey_ca_cert: str | None = Field(
+        default=None, description="path of a PEM file with the Valkey server CA(s)"
+    )
+    valkey_tls_check_hostname: bool = Field(
+        default=False,
+        description="also match the server certificate's name against the URL's host",
+    )
 
     firebase_project_id: str = Field(default="demo-halo-bestie", description="Firebase project")
     firebase_auth_emulator_host: str | None = Field(
