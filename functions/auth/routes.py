@@ -101,15 +101,15 @@ def delete_me(call: Call[None]) -> ErasureOut:
 
 @api.get(
     "/api/client/auth/me/export",
-    auth=CLIENT,
+    auth=FIREBASE_SIGNED_IN,
     response=ExportOut,
-    errors=("registration_required", "suspended"),
+    errors=("registration_required", "forbidden"),
 )
 def export_me(call: Call[None]) -> ExportOut:
     """Everything held about the caller (profile, balance, sessions, pairing requests,
-    payments, ledger, devices) as one JSON document; 404 once the account is deleted."""
-    caller: ClientCaller = call.caller
-    return ExportOut.of(exports.export_client(caller.client))
+    payments, ledger, devices) as one JSON document; suspended clients may export too;
+    404 once the account is deleted."""
+    return ExportOut.of(exports.export_for(call.caller))
 
 
 @api.post("/api/client/auth/link", auth=CLIENT, response=ClientProfileOut, errors=("conflict",))

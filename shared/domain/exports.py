@@ -12,7 +12,9 @@ from typing import Any
 from shared import db
 from shared.domain import settings
 from shared.domain.sessions import MITRA_ALIAS
-from shared.store import exports, ledger
+from shared.errors import Forbidden, ProfileMissing
+from shared.identity.firebase import FirebaseUser
+from shared.store import clients, exports, ledger, mitras
 from shared.store.clients import ClientRow
 from shared.store.ledger import Balance
 
@@ -23,6 +25,18 @@ class Export:
     profile: ClientRow
     balance: Balance
     rows: dict[str, list[dict[str, Any]]]
+
+
+def export_for(user: FirebaseUser) -> Export:
+    """The caller's export; suspended clients may export too (the right of access does not
+    end with a suspension). No profile (never registered, or erased) → 404."""
+    with db.read() as connection:
+        client = clients.by_uid(connection, user.uid)
+        if client is None and mitras.by_uid(connection, user.uid) is not None:
+            raise Forbidden("Mitra accounts cannot use the client app.")
+    if client is None:
+        raise ProfileMissing()
+    return export_client(client)
 
 
 def export_client(client: ClientRow) -> Export:

@@ -207,6 +207,9 @@ class UserAdminOut(ResponseModel):
     email: str | None
     created_at: datetime
     registered_at: datetime | None
+    erased_at: datetime | None = Field(
+        default=None, description="set once the account was deleted (personal data erased)"
+    )
 
     @classmethod
     def of(cls, row: ClientRow) -> UserAdminOut:

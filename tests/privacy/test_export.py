@@ -78,3 +78,22 @@ def test_export_is_documented_in_the_openapi_document(api):
     fields = spec["components"]["schemas"]["ExportOut"]["properties"]
     assert set(fields) >= {"profile", "sessions", "pairing_requests", "payments", "ledger"}
     assert "delete" in spec["paths"]["/api/client/auth/me"]
+
+
+def test_a_suspended_client_may_still_export(api, database, make_client):
+    client = make_client("Klien Ditangguhkan")
+    with database.begin() as connection:
+        connection.execute(
+            sa.text("UPDATE clients SET status = 'suspended' WHERE id = :id"), {"id": client.id}
+        )
+    assert api.get("/api/client/auth/me", headers=client.headers).status_code == 403
+
+    exported = api.get("/api/client/auth/me/export", headers=client.headers)
+
+    assert exported.status_code == 200 and exported.json()["profile"]["status"] == "suspended"
+
+
+def test_export_without_a_profile_is_404(api, accounts):
+    account = accounts.sign_in_anonymously()
+    answer = api.get("/api/client/auth/me/export", headers=bearer(account.id_token))
+    assert answer.status_code == 404 and answer.json()["error"]["code"] == "registration_required"
