@@ -64,6 +64,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
                 "REVOCATION_CHECK_S": str(REVOCATION_CHECK_S),
                 # The randomized ledger test buys up to 30 times a minute as one client.
                 "PAYMENT_CREATE_RATE": "60/minute",
+                # The fault tests beat and press far faster than people do.
+                "HEARTBEAT_RATE": "120/minute",
+                "PAIRING_REQUEST_RATE": "120/minute",
             },
         )
     )
