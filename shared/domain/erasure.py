@@ -174,6 +174,9 @@ def _erase(
     uid = client.firebase_uid
     ended, cancelled = _end_live_state(client, erased_by, operator_id)
     firebase_deleted = firebase.delete_user(uid)
+    # Before the commit: a racing repeat that no longer finds the profile by uid must find
+    # the marker (while the profile still names the uid, the marker is never consulted).
+    valkey.client().set(marker_key(uid), str(client.id), ex=ERASED_MARKER_TTL_S)
     with db.transaction() as connection:
         locked = clients.by_id(connection, client.id, lock=True)
         already = locked is None or locked.erased_at is not None
@@ -202,7 +205,6 @@ def _erase(
     if already:
         # A concurrent erasure of the same account won; answer what it recorded.
         return recorded(client.id)
-    valkey.client().set(marker_key(uid), str(client.id), ex=ERASED_MARKER_TTL_S)
     revocation.forget(uid)
     # A request or session that slipped in between (a press racing the deletion) is closed
     # too; the uid no longer resolves to the profile, so nothing new can start after this.

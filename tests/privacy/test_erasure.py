@@ -4,12 +4,15 @@ answer twice; the operator's erasure; a mitra's phone erased."""
 
 from __future__ import annotations
 
+import json
 import secrets
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import sqlalchemy as sa
 from firebase_admin import auth
 
+from shared import valkey
 from shared.identity import firebase
 from tests.conftest import bearer, random_phone
 from tests.privacy.support import tables_holding, valkey_holding
@@ -69,6 +72,11 @@ def test_deletion_leaves_nothing_personal_and_answers_the_same_twice(
     # The scan sees them while the account lives (so its empty answer later means something).
     assert len(tables_holding(database, [name, email, phone, account.uid])) >= 4
 
+    pubsub = valkey.client().pubsub()
+    pubsub.subscribe(f"events:client:{client_id}", f"events:mitra:{mitra.id}")
+    for _ in range(2):
+        assert pubsub.get_message(timeout=2.0)["type"] == "subscribe"
+
     first = api.delete("/api/client/auth/me", headers=headers)
 
     assert first.status_code == 200, first.text
@@ -78,6 +86,12 @@ def test_deletion_leaves_nothing_personal_and_answers_the_same_twice(
     assert body["devices_removed"] == 1 and body["firebase_user_deleted"] is True
     assert body["erased_by"] == "client"
     # Both sides were told through the ordinary end path; the mitra's view shows no name.
+    told = set()
+    while (message := pubsub.get_message(timeout=2.0)) is not None:
+        if message["type"] == "message" and json.loads(message["data"])["type"] == "session.ended":
+            told.add(message["channel"])
+    pubsub.close()
+    assert told == {f"events:client:{client_id}", f"events:mitra:{mitra.id}"}
     seen = api.get(f"/api/mitra/sessions/{session_id}", headers=mitra.headers).json()
     assert seen["status"] == "ended" and seen["client"]["display_name"] is None
     # Nothing personal anywhere.
@@ -190,3 +204,23 @@ def test_operator_erasure_refuses_bad_reasons(admin_api, root, make_client, reas
         admin_api.get(f"/api/admin/users/{client.id}", headers=root.headers).json()["display_name"]
         == "Klien Tetap"
     )
+
+
+def test_racing_deletions_answer_alike(api, make_client, database):
+    client = make_client("Klien Ganda")
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        answers = list(
+            pool.map(lambda _: api.delete("/api/client/auth/me", headers=client.headers), range(4))
+        )
+
+    assert [a.status_code for a in answers] == [200] * 4
+    assert len({json.dumps(a.json(), sort_keys=True) for a in answers}) == 1
+    with database.connect() as connection:
+        entries = connection.execute(
+            sa.text(
+                "SELECT count(*) FROM audit_log WHERE action = 'client.erase' AND target_id = :id"
+            ),
+            {"id": client.id},
+        ).scalar_one()
+    assert entries == 1
