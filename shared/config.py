@@ -45,6 +45,18 @@ class Config(BaseSettings):
         default=5.0, gt=0, description="how long a request queues for a pooled connection"
     )
     valkey_timeout_s: float = Field(default=2.0, gt=0, description="socket timeout")
+    # TLS to Valkey (Memorystore in-transit encryption): a rediss:// URL turns it on; the
+    # server CA comes as PEM text (Terraform passes the instance's managed CA) or a file.
+    valkey_ca_pem: str | None = Field(
+        default=None, description="PEM of the Valkey server CA(s) for rediss:// URLs"
+    )
+    valkey_ca_cert: str | None = Field(
+        default=None, description="path of a PEM file with the Valkey server CA(s)"
+    )
+    valkey_tls_check_hostname: bool = Field(
+        default=False,
+        description="also match the server certificate's name against the URL's host",
+    )
 
     @property
     def valkey_pool_size(self) -> int:
@@ -141,6 +153,40 @@ class Config(BaseSettings):
         description="at most one new-message push per recipient and session in this window",
     )
 
+    # Per-caller rate limits (`limits` notation); more → 429 rate_limited with Retry-After.
+    pairing_request_rate: str = Field(
+        default="20/minute;200/hour", description="pairing requests per client"
+    )
+    payment_create_rate: str = Field(
+        default="10/minute;60/hour", description="payment creations per client"
+    )
+    operator_login_email_rate: str = Field(
+        default="30/minute;300/hour", description="operator login attempts per email"
+    )
+    operator_login_source_rate: str = Field(
+        default="60/minute;600/hour", description="operator login attempts per source address"
+    )
+    heartbeat_rate: str = Field(
+        default="10/minute", description="heartbeats per mitra per instance (in memory)"
+    )
+
+    revocation_check_s: int = Field(
+        default=240,
+        ge=1,
+        le=3600,
+        description="how often a seen Firebase uid is re-checked for disabled/deleted",
+    )
+    revocation_check_batch: int = Field(
+        default=5000, ge=1, le=100000, description="uids checked with Firebase per sweeper run"
+    )
+
+    retention_batch_rows: int = Field(
+        default=1000, ge=1, le=10000, description="rows deleted per retention batch"
+    )
+    retention_max_batches: int = Field(
+        default=10, ge=1, le=1000, description="retention batches per kind per sweeper run"
+    )
+
     @field_validator("cors_admin_origins", "cors_public_origins")
     @classmethod
     def _origins_are_origins(cls, value: str, info: ValidationInfo) -> str:
@@ -154,7 +200,16 @@ class Config(BaseSettings):
                 raise ValueError(f"{origin!r} is not an origin (scheme://host[:port])")
         return value
 
-    @field_validator("stream_ticket_rate", "chat_send_rate", "chat_typing_rate")
+    @field_validator(
+        "stream_ticket_rate",
+        "pairing_request_rate",
+        "payment_create_rate",
+        "operator_login_email_rate",
+        "operator_login_source_rate",
+        "heartbeat_rate",
+        "chat_send_rate",
+        "chat_typing_rate",
+    )
     @classmethod
     def _rate_parses(cls, value: str) -> str:
         from limits import parse

@@ -22,9 +22,10 @@ import time
 from functools import lru_cache
 
 import redis
+from flask import Request
 from limits import RateLimitItem, parse_many
-from limits.storage import RedisStorage
-from limits.strategies import MovingWindowRateLimiter
+from limits.storage import MemoryStorage, RedisStorage
+from limits.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter, RateLimiter
 
 from shared import valkey
 from shared.errors import RateLimited
@@ -56,7 +57,41 @@ def _items(rate: str) -> tuple[RateLimitItem, ...]:
 
 def hit(name: str, caller: str, rate: str) -> None:
     """Count one request of `caller` against limit `name`; `RateLimited` when over `rate`."""
-    limiter = _limiter()
+    _hit(_limiter(), name, caller, rate)
+
+
+# The heartbeat's flood guard: per process, in memory, so the hot path keeps its single
+# Valkey round trip. N instances admit at most N × the limit in total, which still caps a
+# flooding client (Cloud Run spreads one client's requests over few instances) at a
+# harmless rate; the exact shared limits stay on the routes that change state. A fixed
+# window keeps one counter per caller (a moving window keeps every hit's time).
+_local = FixedWindowRateLimiter(MemoryStorage())
+
+
+def hit_local(name: str, caller: str, rate: str) -> None:
+    """`hit`, counted in this process only (no Valkey round trip)."""
+    _hit(_local, name, caller, rate)
+
+
+def source_address(request: Request) -> str:
+    """The caller's address behind Google's load balancers, which append
+    `<client>, <load balancer>` to X-Forwarded-For (anything before them is the client's own
+    claim and ignored); the socket's peer when no balancer is in front (local stack)."""
+    hops = [hop.strip() for hop in request.headers.get("X-Forwarded-For", "").split(",")]
+    hops = [hop for hop in hops if hop]
+    if len(hops) >= 2:
+        return hops[-2][:64]
+    return (request.remote_addr or "unknown")[:64]
+
+
+def is_loopback(address: str) -> bool:
+    """The local stack's own callers (tests, the dev gateway) share one loopback address, so
+    a per-source limit there would throttle every test at once; production traffic always
+    arrives through a load balancer with a real client address."""
+    return address in ("127.0.0.1", "::1", "localhost")
+
+
+def _hit(limiter: RateLimiter, name: str, caller: str, rate: str) -> None:
     for item in _items(rate):
         if not limiter.hit(item, name, caller):
             reset_at = limiter.get_window_stats(item, name, caller).reset_time

@@ -8,16 +8,18 @@ Valkey restart or failover (which empties the script cache) needs no handling he
 
 from __future__ import annotations
 
+import ssl
 import threading
 from functools import cache
 from importlib import resources
+from typing import Any
 
 import redis
 from redis.backoff import ExponentialWithJitterBackoff
 from redis.commands.core import Script
 from redis.retry import Retry
 
-from shared.config import get_config
+from shared.config import Config, get_config
 
 _lock = threading.Lock()
 _client: redis.Redis | None = None
@@ -43,10 +45,32 @@ def client() -> redis.Redis:
                     health_check_interval=30,
                     decode_responses=True,
                     protocol=2,
+                    **tls_arguments(config),
                 )
                 _client = redis.Redis(connection_pool=pool)
                 _client.auto_close_connection_pool = True
     return _client
+
+
+def tls_arguments(config: Config) -> dict[str, Any]:
+    """Connection arguments for `rediss://` URLs: the server certificate must chain to the
+    configured CA (Memorystore's per-instance managed CA); plain `redis://` gets none.
+
+    The hostname is not matched by default: the functions reach the primary by its private
+    PSC address, which the managed certificate is not documented to name, and the CA is
+    unique to the instance, so a certificate chaining to it already proves the server."""
+    if not config.valkey_url.startswith("rediss://"):
+        return {}
+    arguments: dict[str, Any] = {
+        "ssl_cert_reqs": "required",
+        "ssl_check_hostname": config.valkey_tls_check_hostname,
+        "ssl_min_version": ssl.TLSVersion.TLSv1_2,
+    }
+    if config.valkey_ca_pem:
+        arguments["ssl_ca_data"] = config.valkey_ca_pem
+    elif config.valkey_ca_cert:
+        arguments["ssl_ca_certs"] = config.valkey_ca_cert
+    return arguments
 
 
 def reset_client() -> None:

@@ -48,6 +48,7 @@ locals {
       CLOUD_SQL_INSTANCE   = module.database.connection_name
       DB_NAME              = module.database.database_name
       VALKEY_URL           = module.valkey.url
+      VALKEY_CA_PEM        = module.valkey.ca_pem
       EVENTS_TOPIC         = module.messaging.events_topic_id
       XENDIT_API_BASE      = var.xendit_api_base
       LOG_LEVEL            = var.log_level

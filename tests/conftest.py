@@ -31,6 +31,7 @@ BROWSER_ORIGIN = f"http://127.0.0.1:{BROWSER_ORIGIN_PORT}"
 # that suspend a caller see the stream end quickly.
 STREAM_RECHECK_S = 1.0
 CHAT_OLD_KEY_ID, CHAT_KEY_ID = "test-old", "test-new"
+REVOCATION_CHECK_S = 1
 
 
 @pytest.fixture(scope="session")
@@ -68,6 +69,13 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
                 # Scripted conversations send faster than a person; tests/chat checks the
                 # limit itself with a burst above this.
                 "CHAT_SEND_RATE": "200/second;10000/minute",
+                # A revoked Firebase user is re-checked every second here (240 s in production).
+                "REVOCATION_CHECK_S": str(REVOCATION_CHECK_S),
+                # The randomized ledger test buys up to 30 times a minute as one client.
+                "PAYMENT_CREATE_RATE": "60/minute",
+                # The fault tests beat and press far faster than people do.
+                "HEARTBEAT_RATE": "120/minute",
+                "PAIRING_REQUEST_RATE": "120/minute",
             },
         )
     )

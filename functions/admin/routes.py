@@ -13,12 +13,14 @@ from typing import Any
 
 from flask import Response
 
-from shared import events
+from shared import events, ratelimit
+from shared.config import get_config
 from shared.domain import (
     audit,
     client_admin,
     credit_adjustments,
     dashboard,
+    erasure,
     health,
     mitra_admin,
     online_logs,
@@ -103,6 +105,7 @@ from shared.schemas.operations import (
     PaymentQuery,
     ReadinessOut,
 )
+from shared.schemas.privacy import EraseIn, ErasureOut
 from shared.schemas.streams import StreamTicketOut
 from shared.web import Api, Call, Reply
 from shared.web.pagination import PageQuery, page_of
@@ -135,7 +138,15 @@ def _by_created(row: Any) -> tuple[datetime, Any]:
     errors=(InvalidCredentials, Locked, Suspended),
 )
 def login(call: Call[LoginIn]) -> LoginOut:
-    """Exchange email and password for an operator token (5 failures in 15 min lock)."""
+    """Exchange email and password for an operator token (5 failures in 15 min lock).
+    Attempts are limited per email (`OPERATOR_LOGIN_EMAIL_RATE`) and per source address
+    (`OPERATOR_LOGIN_SOURCE_RATE`): 429 rate_limited with Retry-After, nothing checked."""
+    config = get_config()
+    source = ratelimit.source_address(call.request)
+    if not ratelimit.is_loopback(source):
+        ratelimit.hit("operator-login:source", source, config.operator_login_source_rate)
+    digest = operators.email_digest(call.body.email)
+    ratelimit.hit("operator-login:email", digest, config.operator_login_email_rate)
     operator, issued = operators.login(call.body.email, call.body.password)
     return LoginOut(
         token=issued.token, expires_at=issued.expires_at, admin=OperatorOut.of(operator)
@@ -261,7 +272,40 @@ def force_offline(call: Call[None]) -> MitraAdminOut:
     return MitraAdminOut.of(mitra_admin.force_offline(caller.id, call.params["mitra_id"]))
 
 
+@api.post(
+    "/api/admin/mitras/<uuid:mitra_id>/erase-phone",
+    auth=SUPERADMIN,
+    body=EraseIn,
+    response=MitraAdminOut,
+    errors=(NotFound, Conflict),
+)
+def erase_mitra_phone(call: Call[EraseIn]) -> MitraAdminOut:
+    """Erase a deactivated mitra's phone number on their request (also from past audit
+    entries, with their Firebase sign-in and devices); their history stays. Suspend first
+    (409 otherwise); idempotent; audited with the reason."""
+    caller: OperatorCaller = call.caller
+    mitra_id = call.params["mitra_id"]
+    erasure.erase_mitra_phone(caller.id, mitra_id, call.body.reason)
+    return MitraAdminOut.of(mitra_admin.get_mitra(mitra_id))
+
+
 # -- clients (users) ------------------------------------------------------------------------
+
+
+@api.post(
+    "/api/admin/users/<uuid:client_id>/erase",
+    auth=SUPERADMIN,
+    body=EraseIn,
+    response=ErasureOut,
+    errors=(NotFound,),
+)
+def erase_user(call: Call[EraseIn]) -> ErasureOut:
+    """Delete a client's account on their request, exactly as their own deletion does;
+    audited with the reason; idempotent (a repeat answers the first result)."""
+    caller: OperatorCaller = call.caller
+    return ErasureOut.of(
+        erasure.erase_client(caller.id, call.params["client_id"], call.body.reason)
+    )
 
 
 @api.get("/api/admin/users", auth=VIEWER, query=UserQuery, response=UserPage)

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from shared.domain import accounts, devices, settings
-from shared.errors import Conflict, NotAMitra, NotFound, Suspended
+from shared.domain import accounts, devices, erasure, exports, settings
+from shared.errors import Conflict, Forbidden, NotAMitra, NotFound, ProfileMissing, Suspended
 from shared.identity.firebase import FirebaseUser
 from shared.identity.policies import (
     CLIENT,
     FIREBASE_SIGNED_IN,
+    FIREBASE_SIGNED_IN_EVEN_REVOKED,
     MITRA,
     OPEN,
     ClientCaller,
@@ -25,6 +26,7 @@ from shared.schemas.accounts import (
 )
 from shared.schemas.devices import DeviceIn, DeviceOut, device_token
 from shared.schemas.operations import HealthOut
+from shared.schemas.privacy import ErasureOut, ExportOut
 from shared.web import Api, Call, Reply
 
 api = Api("auth", title="Halo Bestie identity")
@@ -82,6 +84,33 @@ def rename(call: Call[DisplayNameIn]) -> ClientProfileOut:
     """Change the display name."""
     caller: ClientCaller = call.caller
     return ClientProfileOut.of(accounts.rename_client(caller.client, call.body.display_name))
+
+
+@api.delete(
+    "/api/client/auth/me",
+    auth=FIREBASE_SIGNED_IN_EVEN_REVOKED,
+    response=ErasureOut,
+    errors=(ProfileMissing, Forbidden),
+)
+def delete_me(call: Call[None]) -> ErasureOut:
+    """Delete the caller's account: ends the open request and the active session (both sides
+    are told), erases every personal field, the devices and the Firebase user; payments and
+    ledger entries stay, pseudonymous. Idempotent: while the caller's token still verifies,
+    a repeat answers the first call's result (suspended accounts may delete too)."""
+    return ErasureOut.of(erasure.delete_own_account(call.caller))
+
+
+@api.get(
+    "/api/client/auth/me/export",
+    auth=FIREBASE_SIGNED_IN,
+    response=ExportOut,
+    errors=(ProfileMissing, Forbidden),
+)
+def export_me(call: Call[None]) -> ExportOut:
+    """Everything held about the caller (profile, balance, sessions, pairing requests,
+    payments, ledger, devices) as one JSON document; suspended clients may export too;
+    404 once the account is deleted."""
+    return ExportOut.of(exports.export_for(call.caller))
 
 
 @api.post("/api/client/auth/link", auth=CLIENT, response=ClientProfileOut, errors=(Conflict,))

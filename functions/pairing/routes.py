@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from flask import Response
 
-from shared import events
+from shared import events, ratelimit
+from shared.config import get_config
 from shared.domain import pairing, presence
 from shared.errors import (
     AlreadyInSession,
@@ -57,8 +58,10 @@ api = Api("pairing", title="Halo Bestie pairing")
     ),
 )
 def create_request(call: Call[None]) -> Reply:
-    """Ask for a bestie: blast to every available mitra, or `no_bestie` at once."""
+    """Ask for a bestie: blast to every available mitra, or `no_bestie` at once. At most
+    `PAIRING_REQUEST_RATE` per client (429 rate_limited with Retry-After, nothing changed)."""
     caller: ClientCaller = call.caller
+    ratelimit.hit("pairing-requests", str(caller.client.id), get_config().pairing_request_rate)
     row, created = pairing.create_request(caller.client, call.idempotency_key)
     headers = {} if created else {"Idempotent-Replayed": "true"}
     return Reply(PairingRequestOut.of(row), status=201, headers=headers)

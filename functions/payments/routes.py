@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from shared import ratelimit
+from shared.config import get_config
 from shared.domain import payments
 from shared.errors import Conflict, NotFound, PaymentProviderError, RegistrationRequired
 from shared.identity.policies import CLIENT, ClientCaller
@@ -17,7 +19,7 @@ from shared.schemas.payments import (
     PaymentIn,
     PaymentOut,
 )
-from shared.web import Api, Call
+from shared.web import Api, Call, Reply
 
 api = Api("payments", title="Halo Bestie payments")
 
@@ -43,11 +45,21 @@ def client_packages(call: Call[None]) -> PackageListOut:
     status=201,
     errors=(RegistrationRequired, PaymentProviderError, Conflict),
 )
-def create_payment(call: Call[PaymentIn]) -> PaymentOut:
-    """Buy a package: a pending payment with the Xendit invoice URL to open."""
+def create_payment(call: Call[PaymentIn]) -> Reply:
+    """Buy a package: `201` with a new pending payment and the Xendit invoice URL to open;
+    `200` with the existing one when the client already has a pending invoice for this
+    package with at least 5 minutes left (without an Idempotency-Key; with one, a retry of
+    the same key answers its first payment). At most `PAYMENT_CREATE_RATE` per client
+    (429 rate_limited with Retry-After, nothing changed)."""
     caller: ClientCaller = call.caller
-    payment = payments.start_payment(caller.client, call.body.package_id, call.idempotency_key)
-    return PaymentOut.of(payment)
+    ratelimit.hit("payments", str(caller.client.id), get_config().payment_create_rate)
+    payment, created = payments.start_payment(
+        caller.client, call.body.package_id, call.idempotency_key
+    )
+    # A keyed retry answers as its first call did (201); only the reuse of a pending invoice
+    # by a keyless press is a 200.
+    reused = not created and call.idempotency_key is None
+    return Reply(PaymentOut.of(payment), status=200 if reused else 201)
 
 
 @api.get(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from shared import ratelimit
+from shared.config import get_config
 from shared.domain import presence
 from shared.errors import NotOnline, Suspended
 from shared.identity.firebase import FirebaseUser
@@ -39,6 +41,9 @@ def set_presence(call: Call[PresenceIn]) -> PresenceOut:
     errors=(NotOnline, Suspended),
 )
 def heartbeat(call: Call[None]) -> None:
-    """Keep the caller online; `409 not_online` when it is offline (toggle off in the app)."""
+    """Keep the caller online; `409 not_online` when it is offline (toggle off in the app).
+    A flood beyond `HEARTBEAT_RATE` per instance → 429 (counted in memory: no extra round
+    trip on the hot path)."""
     user: FirebaseUser = call.caller
+    ratelimit.hit_local("heartbeat", user.uid, get_config().heartbeat_rate)
     presence.heartbeat(user.uid)

@@ -4,8 +4,8 @@ Google, Apple or phone), and mitra login by phone OTP."""
 from __future__ import annotations
 
 from shared import db
-from shared.domain import devices, presence, settings
-from shared.errors import Conflict, NotAMitra, Suspended
+from shared.domain import devices, erasure, presence, settings
+from shared.errors import Conflict, NotAMitra, Suspended, Unauthenticated
 from shared.identity.firebase import FirebaseUser
 from shared.store import clients, ledger, mitras
 from shared.store.clients import ClientRow
@@ -20,6 +20,10 @@ def _is_registered(user: FirebaseUser) -> bool:
 
 def register_client(user: FirebaseUser, display_name: str) -> tuple[ClientRow, bool]:
     """Create the caller's client profile, granting the trial; idempotent: (profile, created)."""
+    if erasure.is_erased_uid(user.uid):
+        # A token of a just-deleted account (it verifies for up to an hour) must not bring
+        # the profile back under the old uid; signing in again gives a new uid.
+        raise Unauthenticated("This account was deleted. Sign in again.")
     trial_sessions = settings.current().trial_sessions
     with db.transaction() as connection:
         if mitras.by_uid(connection, user.uid) is not None:

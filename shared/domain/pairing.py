@@ -280,12 +280,15 @@ def cancel(client: ClientRow, request_id: UUID) -> str:
     return status
 
 
-def cancel_open_request(client_id: UUID) -> None:
-    """Cancel the client's open request, if any (an operator suspended the client)."""
+def cancel_open_request(client_id: UUID) -> UUID | None:
+    """Cancel the client's open request, if any (an operator suspended the client, or the
+    account is being erased); the request's id when there was one."""
     with db.read() as connection:
         row = store.open_for_client(connection, client_id)
     if row is not None:
         _close(row.id, "cancelled")
+        return row.id
+    return None
 
 
 def _own_request(client: ClientRow, request_id: UUID) -> RequestRow:

@@ -35,6 +35,9 @@ from shared.store.packages import PackageRow
 from shared.store.payments import Outcome, PaymentRow, Source
 
 INVOICE_DURATION_S = 3600
+# A pending invoice with less time left than this is not handed out again: the client
+# could hardly finish paying on it, so a press makes a new one.
+REUSE_MIN_LEFT_S = 300
 # Longer than any provider call may take (10 s timeout), so a pending payment with no
 # invoice after this long was abandoned (crashed instance) and may be retried.
 ABANDONED_AFTER_S = 60
@@ -120,10 +123,14 @@ def payment_of(client: ClientRow, payment_id: UUID) -> PaymentRow:
 # -- buying --------------------------------------------------------------------------------
 
 
-def start_payment(client: ClientRow, package_id: UUID, idempotency_key: str | None) -> PaymentRow:
-    """A pending payment with its Xendit invoice URL. With an Idempotency-Key, a retry
-    returns the first payment; a retry after a provider failure tries Xendit again for the
-    same payment (same `external_id`)."""
+def start_payment(
+    client: ClientRow, package_id: UUID, idempotency_key: str | None
+) -> tuple[PaymentRow, bool]:
+    """A pending payment with its Xendit invoice URL: (payment, created). With an
+    Idempotency-Key, a retry returns the first payment; a retry after a provider failure
+    tries Xendit again for the same payment (same `external_id`). Without one, a pending
+    invoice of the same package still open for `REUSE_MIN_LEFT_S` is returned instead of a
+    new one (one pending invoice per package: tapping *Buy* again opens the same page)."""
     if not client.registered:
         raise RegistrationRequired("Register (Google, Apple or phone) to buy sessions.")
     with db.transaction() as connection:
@@ -133,20 +140,29 @@ def start_payment(client: ClientRow, package_id: UUID, idempotency_key: str | No
                 "There is no package with that id on sale.",
                 fields=[{"field": "package_id", "error": "unknown_package"}],
             )
-        payment, created = payments.insert_pending(
-            connection,
-            client_id=client.id,
-            package_id=package.id,
-            sessions=package.sessions,
-            amount=package.price,
-            currency=package.currency,
-            idempotency_key=idempotency_key,
-        )
+        existing = None
+        if idempotency_key is None:
+            payments.lock_client_package(connection, client.id, package.id)
+            existing = payments.open_pending(
+                connection, client.id, package.id, min_left_s=REUSE_MIN_LEFT_S
+            )
+        if existing is not None:
+            payment, created = existing, False
+        else:
+            payment, created = payments.insert_pending(
+                connection,
+                client_id=client.id,
+                package_id=package.id,
+                sessions=package.sessions,
+                amount=package.price,
+                currency=package.currency,
+                idempotency_key=idempotency_key,
+            )
     if not created:
         payment = _replay(payment, package)
         if payment.invoice_url is not None:
-            return payment
-    return _open_invoice(payment, package)
+            return payment, False
+    return _open_invoice(payment, package), created
 
 
 def _replay(payment: PaymentRow, package: PackageRow) -> PaymentRow:

@@ -21,7 +21,8 @@ from sqlalchemy.engine import Connection
 from shared import db, domain_events, events, valkey
 from shared.domain import settings
 from shared.domain.settings import ProductSettings
-from shared.errors import AtCapacity, Forbidden, NotFound, NotOnline, Suspended
+from shared.errors import AtCapacity, Forbidden, NotFound, NotOnline, Suspended, Unauthenticated
+from shared.identity import revocation
 from shared.log import get_logger, log_event
 from shared.store import heartbeats, mitras, presence_transitions
 from shared.store import sessions as session_store
@@ -202,6 +203,9 @@ def resolve_mitra_id(firebase_uid: str) -> UUID:
 
 
 def _active_mitra(firebase_uid: str) -> MitraRow:
+    # The heartbeat's miss path: a revoked uid's cache entry was deleted, so it lands here.
+    if revocation.is_revoked(firebase_uid):
+        raise Unauthenticated("This account is disabled.")
     with db.read() as connection:
         mitra = mitras.by_uid(connection, firebase_uid)
     return _require_active(mitra)

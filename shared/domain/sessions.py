@@ -30,7 +30,7 @@ EndedBy = Literal["client", "mitra", "operator", "system"]
 @dataclass(frozen=True, slots=True)
 class ClientSide:
     id: UUID | None  # the client's own id to the client; never to a mitra (visibility)
-    display_name: str | None  # null when operators hide it from mitras
+    display_name: str | None  # null when operators hide it from mitras, or once erased
 
 
 @dataclass(frozen=True, slots=True)

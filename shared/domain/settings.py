@@ -52,6 +52,13 @@ class ProductSettings(BaseModel):
     chat_max_messages_per_session: int = Field(default=5000, ge=10, le=100_000)
     chat_history_after_reroute: Literal["visible", "hidden"] = "visible"
     push_templates: PushTemplates = PushTemplates()
+    # Retention (docs/data.md): the sweeper deletes or anonymises rows older than these.
+    # A year and a month by default, long enough for yearly reviews and disputes; the audit
+    # trail of operators' actions is kept five years.
+    retention_online_logs_days: int = Field(default=400, ge=30, le=3650)
+    retention_pairing_requests_days: int = Field(default=400, ge=30, le=3650)
+    retention_session_details_days: int = Field(default=400, ge=30, le=3650)
+    retention_audit_days: int = Field(default=1825, ge=365, le=3650)
 
     @model_validator(mode="after")
     def _timeout_outlasts_two_heartbeats(self) -> Self:

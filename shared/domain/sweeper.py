@@ -18,7 +18,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 from shared import db, signals, valkey
-from shared.domain import orphans, pairing, presence, reconciliation, session_timeouts
+from shared.domain import (
+    orphans,
+    pairing,
+    presence,
+    reconciliation,
+    retention,
+    session_timeouts,
+)
+from shared.identity import revocation
 from shared.log import get_logger, log_event
 from shared.store import sweeper_runs
 from shared.store.sweeper_runs import RunStatus
@@ -40,6 +48,8 @@ STEPS: tuple[Step, ...] = (
     Step("orphans", orphans.sweep),
     Step("session_timeouts", session_timeouts.sweep),
     Step("payment_reconcile", reconciliation.sweep),
+    Step("retention", retention.sweep),
+    Step("revocations", revocation.sweep),
 )
 
 

@@ -120,3 +120,18 @@ def _int_or_none(value: object) -> int | None:
         return int(value)
     except (OverflowError, ValueError):  # inf / nan in an unsigned emulator token
         return None
+
+
+def delete_user(uid: str) -> bool:
+    """Delete the Firebase user (account erasure): True if it existed, False if it was
+    already gone, so a retried erasure answers as the first one did."""
+    from firebase_admin import auth
+    from firebase_admin.exceptions import FirebaseError
+
+    try:
+        auth.delete_user(uid, app=_firebase_app())
+    except auth.UserNotFoundError:
+        return False
+    except FirebaseError:
+        raise Unavailable("Cannot reach sign-in to delete the account; try again.") from None
+    return True

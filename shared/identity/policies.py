@@ -12,6 +12,7 @@ from flask import Request
 
 from shared import db
 from shared.errors import DomainError, Forbidden, ProfileMissing, Suspended, Unauthenticated
+from shared.identity import revocation
 from shared.identity.firebase import FirebaseUser, verify_id_token
 from shared.store import clients, mitras
 from shared.store.clients import ClientRow
@@ -51,15 +52,24 @@ class Open:
 
 
 class FirebaseSignedIn:
-    """Any verified Firebase user, profile or not (register, link, mitra login)."""
+    """Any verified Firebase user, profile or not (register, link, mitra login).
+
+    `revocable=False` only for account deletion: a user whose Firebase account is already
+    gone (deleted by the first call) must get the same answer on a retry."""
 
     scheme = "firebase"
     role = "firebase"
     description = "Firebase ID token of any signed-in user (anonymous allowed)."
     raises: tuple[type[DomainError], ...] = (Unauthenticated,)
 
+    def __init__(self, *, revocable: bool = True) -> None:
+        self.revocable = revocable
+
     def __call__(self, request: Request) -> FirebaseUser:
-        return verify_id_token(bearer_token(request))
+        user = verify_id_token(bearer_token(request))
+        if self.revocable:
+            revocation.admit(user.uid)
+        return user
 
 
 class Client:
@@ -75,6 +85,7 @@ class Client:
 
     def admit(self, user: FirebaseUser) -> ClientCaller:
         """The caller, once the Firebase user behind a token (or a stream ticket) is known."""
+        revocation.admit(user.uid)
         with db.read() as connection:
             client = clients.by_uid(connection, user.uid)
             if client is None:
@@ -99,6 +110,7 @@ class Mitra:
 
     def admit(self, user: FirebaseUser) -> MitraCaller:
         """The caller, once the Firebase user behind a token (or a stream ticket) is known."""
+        revocation.admit(user.uid)
         with db.read() as connection:
             mitra = mitras.by_uid(connection, user.uid)
         if mitra is None:
@@ -125,6 +137,7 @@ class MitraToken:
 
 OPEN = Open()
 FIREBASE_SIGNED_IN = FirebaseSignedIn()
+FIREBASE_SIGNED_IN_EVEN_REVOKED = FirebaseSignedIn(revocable=False)
 CLIENT = Client()
 MITRA = Mitra()
 MITRA_TOKEN = MitraToken()

@@ -175,7 +175,7 @@ class MitraPatchIn(RequestModel):
 class MitraAdminOut(ResponseModel):
     id: UUID
     name: str
-    phone: str
+    phone: str | None = Field(description="null once erased (a deactivated mitra, on request)")
     photo_url: str | None
     status: AccountStatus
     max_customers: int | None = Field(description="per-mitra override; null = settings default")
@@ -235,6 +235,9 @@ class UserAdminOut(ResponseModel):
     email: str | None
     created_at: datetime
     registered_at: datetime | None
+    erased_at: datetime | None = Field(
+        default=None, description="set once the account was deleted (personal data erased)"
+    )
 
     @classmethod
     def of(cls, row: ClientRow) -> UserAdminOut:

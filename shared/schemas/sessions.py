@@ -24,7 +24,10 @@ class MitraListQuery(PageQuery):
 
 class SessionClientOut(ResponseModel):
     id: UUID | None = Field(description="Shown to the client itself only, never to mitras.")
-    display_name: str | None = Field(description="null when operators hide it from mitras.")
+    display_name: str | None = Field(
+        description="null when operators hide it from mitras, or once the client deleted"
+        " their account."
+    )
 
 
 class SessionMitraOut(ResponseModel):

@@ -14,7 +14,7 @@ from shared.web.pagination import NO_KEYSET, Keyset
 
 COLUMNS = (
     "id, firebase_uid, display_name, registered, sign_in_provider, phone, email, status,"
-    " created_at, registered_at"
+    " created_at, registered_at, erased_at"
 )
 
 
@@ -30,6 +30,7 @@ class ClientRow:
     status: str
     created_at: datetime
     registered_at: datetime | None
+    erased_at: datetime | None = None
 
     @property
     def suspended(self) -> bool:
@@ -194,6 +195,35 @@ def set_status(connection: Connection, client_id: UUID, status: str) -> ClientRo
                 f" WHERE id = :id RETURNING {COLUMNS}"
             ),
             {"id": client_id, "status": status},
+        )
+        .one()
+        ._mapping
+    )
+
+
+# -- erasure (shared.domain.erasure) ----------------------------------------------------------
+
+# What an erased profile says instead of a name (the column is NOT NULL, 2..32 characters);
+# the apps are shown no name at all for an erased client (shared.store.sessions).
+ERASED_NAME = "deleted"
+
+
+def erase(connection: Connection, client_id: UUID) -> ClientRow:
+    """Overwrite every personal field; the row stays for the payments, ledger and sessions
+    that reference it. `firebase_uid` becomes `erased:<id>`, unique and linked to nothing."""
+    return ClientRow(
+        **connection.execute(
+            sa.text(
+                f"""
+                UPDATE clients
+                   SET firebase_uid = 'erased:' || id::text, display_name = :name,
+                       sign_in_provider = 'erased', phone = NULL, email = NULL,
+                       erased_at = COALESCE(erased_at, now()), updated_at = now()
+                 WHERE id = :id
+                RETURNING {COLUMNS}
+                """
+            ),
+            {"id": client_id, "name": ERASED_NAME},
         )
         .one()
         ._mapping

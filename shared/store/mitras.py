@@ -22,7 +22,7 @@ COLUMNS = (
 class MitraRow:
     id: UUID
     name: str
-    phone: str
+    phone: str | None  # None once erased (a deactivated mitra, on request)
     photo_url: str | None
     firebase_uid: str | None
     status: str
@@ -253,4 +253,20 @@ def active_session_count(connection: Connection, mitra_id: UUID | str) -> int:
             sa.text("SELECT count(*) FROM sessions WHERE mitra_id = :id AND status = 'active'"),
             {"id": mitra_id},
         ).scalar_one()
+    )
+
+
+def erase_phone(connection: Connection, mitra_id: UUID) -> MitraRow:
+    """Erase the phone number and the Firebase link of a deactivated mitra (their history of
+    sessions and online logs stays, under their id and name)."""
+    return MitraRow(
+        **connection.execute(
+            sa.text(
+                "UPDATE mitras SET phone = NULL, firebase_uid = NULL, phone_erased_at = now(),"
+                f" updated_at = now() WHERE id = :id RETURNING {COLUMNS}"
+            ),
+            {"id": mitra_id},
+        )
+        .one()
+        ._mapping
     )

@@ -336,3 +336,31 @@ def webhook_events_of(
             )
         )
     return found
+
+
+def lock_client_package(connection: Connection, client_id: UUID, package_id: UUID) -> None:
+    """Serialize payment creation per client and package until the transaction ends, so two
+    presses at once cannot both find no pending invoice and both create one."""
+    connection.execute(
+        sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+        {"key": f"payment:{client_id}:{package_id}"},
+    )
+
+
+def open_pending(
+    connection: Connection, client_id: UUID, package_id: UUID, *, min_left_s: int
+) -> PaymentRow | None:
+    """The client's newest pending payment for this package whose invoice is still open for
+    at least `min_left_s` (or is still being created: no invoice yet)."""
+    row = connection.execute(
+        sa.text(
+            f"""
+            SELECT {COLUMNS} FROM payments
+             WHERE client_id = :client_id AND package_id = :package_id AND status = 'pending'
+               AND (expires_at IS NULL OR expires_at > now() + make_interval(secs => :left))
+             ORDER BY created_at DESC LIMIT 1
+            """
+        ),
+        {"client_id": client_id, "package_id": package_id, "left": min_left_s},
+    ).one_or_none()
+    return PaymentRow(**row._mapping) if row is not None else None

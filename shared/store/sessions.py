@@ -148,14 +148,15 @@ class SessionDetail:
     settings are applied) — one joined query, so a page of 200 is one round trip."""
 
     session: SessionRow
-    client_display_name: str
+    client_display_name: str | None  # None once the client's account was erased
     mitra_name: str
     mitra_photo_url: str | None
 
 
 _DETAIL = (
     "SELECT s.id, s.client_id, s.mitra_id, s.status, s.started_at, s.ended_at, s.ended_by,"
-    " s.end_reason, s.orphaned_at, c.display_name AS client_display_name,"
+    " s.end_reason, s.orphaned_at,"
+    " CASE WHEN c.erased_at IS NULL THEN c.display_name END AS client_display_name,"
     " m.name AS mitra_name, m.photo_url AS mitra_photo_url"
     " FROM sessions s JOIN clients c ON c.id = s.client_id JOIN mitras m ON m.id = s.mitra_id"
 )

@@ -3,10 +3,16 @@ webhook outcomes."""
 
 from __future__ import annotations
 
+import uuid
+
 
 def _buy(api, buyer, package) -> dict:
+    # A key per purchase: two buys of one package are two payments (a keyless press would
+    # get the pending invoice back).
     response = api.post(
-        "/api/client/payments", headers=buyer.headers, json={"package_id": package["id"]}
+        "/api/client/payments",
+        headers=buyer.headers | {"Idempotency-Key": f"buy-{uuid.uuid4()}"},
+        json={"package_id": package["id"]},
     )
     assert response.status_code == 201, response.text
     return response.json()

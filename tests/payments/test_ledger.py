@@ -38,8 +38,12 @@ def test_balance_equals_the_sum_of_ledger_entries_after_a_randomized_run(
     paid_invoices: list[str] = []
 
     def buy() -> str:
+        # A key per purchase: each buy is a new payment (without one, a pending invoice of
+        # the same package, e.g. an underpaid one, would be handed out again).
         payment = api.post(
-            "/api/client/payments", headers=buyer.headers, json={"package_id": package["id"]}
+            "/api/client/payments",
+            headers=buyer.headers | {"Idempotency-Key": f"buy-{uuid.uuid4()}"},
+            json={"package_id": package["id"]},
         ).json()
         return next(i["id"] for i in stack.xendit.invoices() if i["external_id"] == payment["id"])
 

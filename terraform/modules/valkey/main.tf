@@ -1,11 +1,15 @@
 # Memorystore for Valkey, cluster mode disabled: one primary (plus replicas in other zones),
-# reached through a Private Service Connect endpoint in the VPC. The functions use plain
-# redis:// with classic PUBLISH/SUBSCRIBE, so no cluster client is needed.
+# reached through a Private Service Connect endpoint in the VPC. The functions use classic
+# PUBLISH/SUBSCRIBE, so no cluster client is needed.
 #
-# No authentication and no TLS: the endpoint is a private address reachable only from this
-# VPC, and the application does not yet send IAM tokens or carry the server CA. Turning
-# either on (authorization_mode = IAM_AUTH, transit_encryption_mode = SERVER_AUTHENTICATION)
-# replaces the instance and needs application support first.
+# In-transit encryption is on (SERVER_AUTHENTICATION): the data held here (presence, uids of
+# signed-in people, rate-limit and revocation marks) crosses the VPC encrypted, and the
+# functions verify the server against the instance's own managed CA, which this module
+# outputs (`ca_pem`) and the root module passes as VALKEY_CA_PEM; the URL becomes rediss://.
+# Changing transit_encryption_mode on an existing instance replaces it (Valkey state is
+# rebuildable: the sweeper and heartbeats restore it within a minute).
+# No authentication: the endpoint is a private address reachable only from this VPC, and the
+# application does not send IAM tokens (authorization_mode = IAM_AUTH would need that).
 
 resource "google_memorystore_instance" "this" {
   project     = var.project_id
@@ -19,7 +23,7 @@ resource "google_memorystore_instance" "this" {
   engine_version = var.engine_version
 
   authorization_mode      = "AUTH_DISABLED"
-  transit_encryption_mode = "TRANSIT_ENCRYPTION_DISABLED"
+  transit_encryption_mode = var.transit_encryption_mode
 
   engine_configs = {
     "maxmemory-policy" = var.maxmemory_policy
@@ -62,4 +66,15 @@ locals {
     [for c in local.connections : c if c.connection_type == "CONNECTION_TYPE_PRIMARY"],
     [for c in local.connections : c if c.connection_type == "CONNECTION_TYPE_DISCOVERY"],
   )[0]
+}
+
+locals {
+  # Every CA of the instance (a new one is published before the old expires): trusting all
+  # of them lets a rotation pass without a redeploy of new certificates.
+  ca_certificates = flatten([
+    for ca in google_memorystore_instance.this.managed_server_ca : [
+      for chain in ca.ca_certs : chain.certificates
+    ]
+  ])
+  tls = var.transit_encryption_mode == "SERVER_AUTHENTICATION"
 }

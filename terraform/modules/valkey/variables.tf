@@ -84,3 +84,14 @@ variable "labels" {
   type        = map(string)
   default     = {}
 }
+
+variable "transit_encryption_mode" {
+  description = "SERVER_AUTHENTICATION (TLS; the functions verify the instance's managed CA) or TRANSIT_ENCRYPTION_DISABLED. Changing it replaces the instance."
+  type        = string
+  default     = "SERVER_AUTHENTICATION"
+
+  validation {
+    condition     = contains(["SERVER_AUTHENTICATION", "TRANSIT_ENCRYPTION_DISABLED"], var.transit_encryption_mode)
+    error_message = "transit_encryption_mode must be SERVER_AUTHENTICATION or TRANSIT_ENCRYPTION_DISABLED."
+  }
+}
