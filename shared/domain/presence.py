@@ -203,9 +203,7 @@ def resolve_mitra_id(firebase_uid: str) -> UUID:
 
 
 def _active_mitra(firebase_uid: str) -> MitraRow:
-    # The heartbeat's miss path: a revoked uid's cache entry was deleted, so it lands here.
-    if revocation.is_revoked(firebase_uid):
-        raise Unauthenticated("This account is disabled.")
+    _refuse_revoked(firebase_uid)
     with db.read() as connection:
         mitra = mitras.by_uid(connection, firebase_uid)
     return _require_active(mitra)
@@ -214,10 +212,18 @@ def _active_mitra(firebase_uid: str) -> MitraRow:
 def _active_mitra_and_load(firebase_uid: str) -> tuple[MitraRow, int]:
     """The heartbeat's cache-miss path (first beat, hourly TTL, after Valkey lost its data):
     the caller and the sessions it holds, in one read."""
+    _refuse_revoked(firebase_uid)
     with db.read() as connection:
         mitra = mitras.by_uid(connection, firebase_uid)
         held = mitras.active_session_count(connection, mitra.id) if mitra else 0
     return _require_active(mitra), held
+
+
+def _refuse_revoked(firebase_uid: str) -> None:
+    # The UID-cache miss paths: the sweeper deletes a revoked uid's cache entry, so its next
+    # heartbeat or accept lands here, off the common path.
+    if revocation.is_revoked(firebase_uid):
+        raise Unauthenticated("This account is disabled.")
 
 
 def _require_active(mitra: MitraRow | None) -> MitraRow:

@@ -96,4 +96,4 @@ def test_a_suspended_client_may_still_export(api, database, make_client):
 def test_export_without_a_profile_is_404(api, accounts):
     account = accounts.sign_in_anonymously()
     answer = api.get("/api/client/auth/me/export", headers=bearer(account.id_token))
-    assert answer.status_code == 404 and answer.json()["error"]["code"] == "registration_required"
+    assert answer.status_code == 404 and answer.json()["error"]["code"] == "profile_required"
