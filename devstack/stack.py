@@ -10,7 +10,6 @@ Xendit stand-in.
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import json
 import os
@@ -19,9 +18,7 @@ import sys
 import threading
 import urllib.error
 import urllib.request
-import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -32,6 +29,7 @@ from devstack.seed import seed
 from devstack.servers import LOOPBACK, ChildProcess, EmbeddedPostgres, EmbeddedValkey, ManagedServer
 from devstack.xendit_standin import XenditStandin
 from shared.catalogue import load_catalogue
+from shared.domain_events import pubsub_cloud_event
 from shared.migrations import upgrade
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -125,32 +123,6 @@ class FunctionServer(ManagedServer):
         return True
 
 
-def pubsub_cloud_event(
-    topic: str, project: str, payload: dict[str, str]
-) -> tuple[dict[str, str], bytes]:
-    """A binary-mode CloudEvent as Eventarc delivers a Pub/Sub message: (headers, body)."""
-    message_id = uuid.uuid4().hex
-    now = datetime.now(UTC).isoformat().replace("+00:00", "Z")
-    body = {
-        "message": {
-            "data": base64.b64encode(json.dumps(payload).encode()).decode(),
-            "attributes": {},
-            "messageId": message_id,
-            "publishTime": now,
-        },
-        "subscription": f"projects/{project}/subscriptions/eventarc-{topic}",
-    }
-    headers = {
-        "ce-id": message_id,
-        "ce-specversion": "1.0",
-        "ce-source": f"//pubsub.googleapis.com/projects/{project}/topics/{topic}",
-        "ce-type": "google.cloud.pubsub.topic.v1.messagePublished",
-        "ce-time": now,
-        "Content-Type": "application/json",
-    }
-    return headers, json.dumps(body).encode()
-
-
 class LocalStack:
     def __init__(self, options: StackOptions) -> None:
         self.options = options
@@ -210,8 +182,8 @@ class LocalStack:
             "XENDIT_API_KEY": o.xendit_api_key,
             "XENDIT_CALLBACK_TOKEN": o.xendit_callback_token,
             "XENDIT_API_BASE": self.xendit_url,
-            # Domain events reach the notifier as Eventarc would deliver them (asynchronously,
-            # retried); the notifier sends to the FCM stand-in.
+            # Domain events reach the notifier as the push subscription would deliver them
+            # (asynchronously, retried); the notifier sends to the FCM stand-in.
             "EVENTS_LOCAL_ENDPOINT": self.notifier_url,
             "FCM_API_BASE": self.fcm_url,
             "ENVIRONMENT": o.environment,
@@ -316,8 +288,10 @@ class LocalStack:
             server.start()
 
     def sweep_now(self) -> int:
-        """Deliver one Scheduler → Pub/Sub → Eventarc CloudEvent to the sweeper; its status."""
-        headers, body = pubsub_cloud_event(SWEEP_TOPIC, PROJECT_ID, {"source": "devstack"})
+        """Deliver one Scheduler → Pub/Sub → push CloudEvent to the sweeper; its status."""
+        headers, body = pubsub_cloud_event(
+            json.dumps({"source": "devstack"}).encode(), PROJECT_ID, SWEEP_TOPIC
+        )
         request = urllib.request.Request(self.sweeper_url, data=body, headers=headers)
         try:
             with urllib.request.urlopen(request, timeout=120) as response:

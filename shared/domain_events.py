@@ -82,9 +82,9 @@ class PubSubPublisher:
 
 
 class LocalEndpointPublisher:
-    """The local stack's and the tests' stand-in for Pub/Sub → Eventarc: each event is POSTed
-    to `EVENTS_LOCAL_ENDPOINT` (the notifier's functions-framework server) as the binary-mode
-    CloudEvent Eventarc delivers for a Pub/Sub message. Delivery happens on background
+    """The local stack's and the tests' stand-in for the Pub/Sub push subscription: each event
+    is POSTed to `EVENTS_LOCAL_ENDPOINT` (the notifier's functions-framework server) as the
+    binary-mode CloudEvent a Pub/Sub-triggered function receives. Delivery happens on background
     threads, so the request that emitted the event never waits for it; a non-2xx answer is
     retried with backoff like a Pub/Sub push subscription, up to `DELIVERY_ATTEMPTS` (the
     catalogue's dead_letter_after), then logged as dead-lettered."""
@@ -128,7 +128,8 @@ class LocalEndpointPublisher:
 
 
 def pubsub_cloud_event(data: bytes, project: str, topic: str) -> tuple[dict[str, str], bytes]:
-    """A binary-mode CloudEvent as Eventarc delivers a Pub/Sub message: (headers, body)."""
+    """A binary-mode CloudEvent as a Pub/Sub-triggered function receives a message: (headers,
+    body). The local stack delivers sweeps and domain events this way."""
     message_id = uuid.uuid4().hex
     now = datetime.now(UTC).isoformat().replace("+00:00", "Z")
     body = {

@@ -1,4 +1,4 @@
-"""Eventarc delivers each domain-events Pub/Sub message here as a CloudEvent
+"""A Pub/Sub push subscription delivers each domain-events message here as a CloudEvent
 (`google.cloud.pubsub.topic.v1.messagePublished`, the domain event JSON base64-encoded in
 `message.data`).
 

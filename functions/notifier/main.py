@@ -1,6 +1,6 @@
 """Entry point of the notifier function (Cloud Run functions, functions-framework).
 
-`notify` receives every domain event (Pub/Sub topic EVENTS_TOPIC → Eventarc → CloudEvent)
+`notify` receives every domain event (Pub/Sub topic EVENTS_TOPIC → push subscription → CloudEvent)
 and pushes what phones need through FCM HTTP v1 (shared.domain.notifier, shared.fcm).
 Returning acknowledges the message; raising makes Pub/Sub redeliver it, up to the
 catalogue's `dead_letter_after` attempts.

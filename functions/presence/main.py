@@ -1,7 +1,7 @@
 """Entry points of the presence function (Cloud Run functions, functions-framework).
 
 `presence` serves the mitra's HTTP routes; `sweep_presence` is the sweeper's CloudEvent
-entry point (Scheduler → Pub/Sub → Eventarc), deployed from the same source.
+entry point (Scheduler → Pub/Sub → push subscription), deployed from the same source.
 """
 
 import functions_framework

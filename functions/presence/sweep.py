@@ -1,7 +1,7 @@
-"""The sweeper's trigger: Cloud Scheduler publishes to Pub/Sub every minute and Eventarc
-delivers the message here as a CloudEvent. The message's content does not matter; a
-malformed delivery is logged and acknowledged (a retry would be just as malformed, and the
-next tick comes within a minute)."""
+"""The sweeper's trigger: Cloud Scheduler publishes to Pub/Sub every minute and a push
+subscription delivers the message here (functions-framework presents it as a CloudEvent).
+The message's content does not matter; a malformed delivery is logged and acknowledged (a
+retry would be just as malformed, and the next tick comes within a minute)."""
 
 from __future__ import annotations
 
