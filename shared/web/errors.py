@@ -64,3 +64,35 @@ def answer_framework_errors() -> None:
         return error_response(status, code, exc.name)
 
     current_app.register_error_handler(HTTPException, contract_shape)
+
+
+def refuse_deep_cloud_events() -> None:
+    """functions-framework gives a CloudEvent's body to the CloudEvents SDK, whose `json.loads`
+    recurses without limit: a body nested thousands of levels deep was a `500` before the
+    entry point ran (for Pub/Sub, a redelivery loop). Eventarc's envelopes are 3 levels deep,
+    so such a body can only come from a direct caller: it is refused first, `400` in the
+    contract's shape, with the request bodies' nesting limit. Only requests that claim to be
+    CloudEvents (`ce-specversion`, or a `application/cloudevents` body) are looked at. Called
+    at module level of an entry module, like `answer_framework_errors`; a no-op elsewhere."""
+    from flask import current_app, has_app_context, request
+
+    from shared.web import untrusted
+
+    if not has_app_context():
+        return
+
+    def check_depth() -> Response | None:
+        content_type = request.headers.get("Content-Type", "")
+        if "ce-specversion" not in request.headers and "cloudevents" not in content_type:
+            return None
+        text = request.get_data(cache=True).decode("utf-8", "replace")
+        if untrusted.nesting_depth(text) <= untrusted.MAX_DEPTH:
+            return None
+        return error_response(
+            400,
+            "invalid_request",
+            f"JSON may nest at most {untrusted.MAX_DEPTH} levels.",
+            {"fields": [{"field": "body", "error": "too_deep"}]},
+        )
+
+    current_app.before_request(check_depth)
