@@ -52,8 +52,10 @@ def answer_framework_errors() -> None:
     encoded newline, and Flask would answer an HTML page). Called at module level of an entry
     module, which functions-framework executes inside its app context; a no-op elsewhere
     (bench, tests) and when the app already has the handler (the local gateway)."""
-    from flask import current_app, has_app_context
+    from flask import current_app, has_app_context, request
     from werkzeug.exceptions import HTTPException
+
+    from shared.web import cors
 
     if not has_app_context() or HTTPException in current_app.error_handler_spec[None][None]:
         return
@@ -61,7 +63,11 @@ def answer_framework_errors() -> None:
     def contract_shape(exc: HTTPException) -> Response:
         status = exc.code or 500
         code = _FRAMEWORK_CODES.get(status, "invalid_request" if status < 500 else "internal")
-        return error_response(status, code, exc.name)
+        # CORS like every answer of the route tables: a browser must be able to read it.
+        origin = cors.allowed_origin(
+            cors.audience_of_path(request.path), request.headers.get("Origin")
+        )
+        return cors.decorate(error_response(status, code, exc.name), origin)
 
     current_app.register_error_handler(HTTPException, contract_shape)
 
