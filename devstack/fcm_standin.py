@@ -124,7 +124,7 @@ def validate(body: Any) -> dict[str, Any]:
             raise Invalid("message.android must be an object", "message.android")
         if android.get("priority", "NORMAL") not in ("NORMAL", "HIGH"):
             raise Invalid("message.android.priority must be NORMAL or HIGH", "message.android")
-        if "ttl" in android and not _DURATION.match(str(android["ttl"])):
+        if "ttl" in android and not _DURATION.fullmatch(str(android["ttl"])):
             raise Invalid("message.android.ttl must be a duration like '30s'", "message.android")
     for block in ("apns", "webpush"):
         section = message.get(block)

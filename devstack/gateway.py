@@ -22,6 +22,7 @@ import functions_framework
 from flask import Request, Response
 
 from shared.catalogue import load_catalogue
+from shared.web import cors
 from shared.web.errors import answer_framework_errors
 
 INGRESS = os.environ.get("HALO_GATEWAY_INGRESS", "public")
@@ -45,7 +46,10 @@ def _not_routed(request: Request) -> Response:
             "details": {"path": request.path},
         }
     }
-    return Response(json.dumps(body), status=404, mimetype="application/json")
+    response = Response(json.dumps(body), status=404, mimetype="application/json")
+    # As the function would: an allowed origin can read the 404 (it is not a CORS failure).
+    audience = "admin" if INGRESS == "internal" else "public"
+    return cors.decorate(response, cors.allowed_origin(audience, request.headers.get("Origin")))
 
 
 @functions_framework.http

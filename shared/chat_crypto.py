@@ -79,7 +79,7 @@ def parse(raw: str, active: str) -> Keyring:
         if not part:
             continue
         kid, sep, encoded = part.partition(":")
-        if not sep or not _KID.match(kid):
+        if not sep or not _KID.fullmatch(kid):
             raise KeyringError("CHAT_KEYS entries are kid:base64key")
         try:
             key = base64.b64decode(encoded, validate=True)

@@ -196,7 +196,7 @@ class Config(BaseSettings):
                     # Operators hold powerful tokens: never let any page on the web call.
                     raise ValueError("'*' is never allowed for the admin API; list origins")
                 continue
-            if not _ORIGIN.match(origin):
+            if not _ORIGIN.fullmatch(origin):
                 raise ValueError(f"{origin!r} is not an origin (scheme://host[:port])")
         return value
 

@@ -12,10 +12,11 @@ from cloudevents.http import CloudEvent
 from functions.notifier.delivery import on_message
 from shared import log
 from shared.config import get_config
-from shared.web.errors import answer_framework_errors
+from shared.web.errors import answer_framework_errors, refuse_deep_cloud_events
 
 log.configure(get_config().log_level)
 answer_framework_errors()
+refuse_deep_cloud_events()
 
 
 @functions_framework.cloud_event

@@ -12,10 +12,11 @@ from functions.presence.routes import api
 from functions.presence.sweep import on_tick
 from shared import log
 from shared.config import get_config
-from shared.web.errors import answer_framework_errors
+from shared.web.errors import answer_framework_errors, refuse_deep_cloud_events
 
 log.configure(get_config().log_level)
 answer_framework_errors()
+refuse_deep_cloud_events()
 
 
 @functions_framework.http

@@ -45,8 +45,8 @@ def _plain(limit: int) -> AfterValidator:
     return AfterValidator(check)
 
 
-Title = Annotated[str, _plain(50)]
-Body = Annotated[str, _plain(180)]
+Title = Annotated[str, _plain(50)]  # TITLE_MAX
+Body = Annotated[str, _plain(180)]  # BODY_MAX
 
 
 class Text(BaseModel):
@@ -142,11 +142,16 @@ class PushTemplates(BaseModel):
 
 
 def _placeholders(template: str) -> set[str] | None:
-    """Field names used by a str.format template; None when it does not parse."""
+    """Field names used by a str.format template; None when it does not parse or a field is
+    more than a bare `{name}`: a conversion (`!r`) or a format spec (`{count:^999999999}`
+    pads to a gigabyte, and the padding was then stripped to pass the length check)."""
     try:
-        return {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
+        fields = list(string.Formatter().parse(template))
     except ValueError:
         return None
+    if any(name is not None and (spec or conversion) for _, name, spec, conversion in fields):
+        return None
+    return {name for _, name, _, _ in fields if name is not None}
 
 
 def language_of(locale: str) -> Language:
@@ -155,6 +160,14 @@ def language_of(locale: str) -> Language:
     return "id" if primary in ("id", "in") else "en"
 
 
+TITLE_MAX, BODY_MAX = 50, 180
+
+
 def render(templates: PushTemplates, kind: Kind, locale: str, **values: int) -> Text:
+    """The text for a device; never raises. A saved template is within its limits, but a
+    placeholder's value may push it over (a 180-character body with `{count}`): the result is
+    cut to the limits rather than refused, which would fail the event into redeliveries."""
     text: Text = getattr(getattr(templates, kind), language_of(locale))
-    return Text(title=text.title.format(**values), body=text.body.format(**values))
+    return Text.model_construct(
+        title=text.title.format(**values)[:TITLE_MAX], body=text.body.format(**values)[:BODY_MAX]
+    )

@@ -77,7 +77,7 @@ def issue(caller: Caller) -> IssuedTicket:
 def redeem(audience: str, ticket: str) -> dict[str, Any]:
     """The subject a ticket was issued for, once; `Unauthenticated` for a used, expired,
     forged or other-audience ticket."""
-    raw = valkey.client().getdel(_key(audience, ticket)) if _TICKET.match(ticket) else None
+    raw = valkey.client().getdel(_key(audience, ticket)) if _TICKET.fullmatch(ticket) else None
     if raw is None:
         raise Unauthenticated("The stream ticket is used, expired or not for this stream.")
     subject: dict[str, Any] = json.loads(raw)

@@ -40,7 +40,7 @@ def check_jwt_shape(token: str, *, signature_required: bool = True) -> dict[str,
     if len(token) > MAX_TOKEN_CHARS or not token.isascii():
         raise Unauthenticated()
     parts = token.split(".")
-    if len(parts) != 3 or not all(_SEGMENT.match(part) for part in parts):
+    if len(parts) != 3 or not all(_SEGMENT.fullmatch(part) for part in parts):
         raise Unauthenticated()
     header, payload, signature = parts
     if not header or not payload or (signature_required and not signature):

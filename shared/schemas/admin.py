@@ -30,13 +30,13 @@ _E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 
 def _email(value: str) -> str:
     value = value.strip().lower()
-    if len(value) > 254 or not _EMAIL.match(value):
+    if len(value) > 254 or not _EMAIL.fullmatch(value):
         raise ValueError("must be an email address")
     return value
 
 
 def _phone(value: str) -> str:
-    if not _E164.match(value):
+    if not _E164.fullmatch(value):
         raise ValueError("must be an E.164 phone number, e.g. +6281234567890")
     return value
 

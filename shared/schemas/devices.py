@@ -24,7 +24,7 @@ Locale = Annotated[
 
 def device_token(raw: str) -> str:
     """The path's token, or a 400 naming it (never echoing it back)."""
-    if not TOKEN_PATTERN.match(raw):
+    if not TOKEN_PATTERN.fullmatch(raw):
         raise InvalidRequest(
             "The device token must be 16–1024 characters of letters, digits and _ : . -",
             fields=[{"field": "token", "error": "invalid"}],

@@ -69,7 +69,7 @@ class Call(Generic[BodyT]):
         key = self.request.headers.get("Idempotency-Key")
         if key is None:
             return None
-        if not _IDEMPOTENCY_KEY.match(key):
+        if not _IDEMPOTENCY_KEY.fullmatch(key):
             raise errors.InvalidRequest(
                 "Idempotency-Key must be 1–128 visible ASCII characters.",
                 fields=[{"field": "Idempotency-Key", "error": "invalid"}],
@@ -299,7 +299,7 @@ class Api:
 
 def _request_id(request: Request) -> str:
     incoming = request.headers.get("X-Request-Id", "")
-    return incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+    return incoming if _REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
 
 
 def _trace(request: Request) -> str | None:

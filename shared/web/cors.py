@@ -30,6 +30,12 @@ def allowed_origin(audience: str, origin: str | None) -> str | None:
     return None
 
 
+def audience_of_path(path: str) -> str:
+    """The audience whose allow-list covers a path no route table answered (framework and
+    gateway errors): the admin API lives under `/api/admin/`, everything else is public."""
+    return "admin" if path == "/api/admin" or path.startswith("/api/admin/") else "public"
+
+
 def decorate(response: Response, origin: str | None) -> Response:
     """Every response varies by Origin; one to an allowed origin says so."""
     response.vary.add("Origin")

@@ -90,6 +90,34 @@ def test_errors_to_an_allowed_origin_are_readable_by_the_page(admin_api, path, s
     assert "Origin" in response.headers["Vary"]
 
 
+@pytest.mark.parametrize("method", ["GET", "POST", "OPTIONS"])
+@pytest.mark.parametrize(
+    ("listener", "path"),
+    [
+        # functions-framework's own 404 (its `/<path:path>` rule cannot match an encoded
+        # newline), answered before any route table
+        ("admin_api", "/api/admin/x%0Ay"),
+        ("api", "/api/client/x%0Ay"),
+        # the load balancer stand-in: no function serves the path
+        ("admin_api", "/api/nothing/here"),
+        ("api", "/api/nothing/here"),
+    ],
+)
+def test_errors_raised_before_any_route_table_are_readable_by_the_page(
+    request, listener, path, method
+):
+    client = request.getfixturevalue(listener)
+    response = client.request(method, path, headers={"Origin": BROWSER_ORIGIN})
+    stranger = client.request(method, path, headers={"Origin": STRANGER})
+
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
+    assert response.headers["Access-Control-Allow-Origin"] == BROWSER_ORIGIN
+    assert "Origin" in response.headers["Vary"]
+    assert stranger.status_code == 404
+    assert _cors_headers(stranger) == {}
+
+
 def test_an_event_stream_carries_the_allowed_origin(api, make_client):
     client = make_client()
     headers = {**client.headers, "Origin": BROWSER_ORIGIN}

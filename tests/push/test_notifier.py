@@ -10,9 +10,11 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
+import httpx
 import pytest
 import sqlalchemy as sa
 
+from shared.domain_events import pubsub_cloud_event
 from tests.presence.support import lapse
 from tests.push.conftest import deliver, deliver_raw, pushes
 
@@ -178,10 +180,35 @@ def test_sweeper_auto_offline_pushes_presence_offline(api, stack, fcm, make_mitr
         json.dumps({"id": "x1", "type": "session.ended", "data": {"client_id": "nope"}}).encode(),
         json.dumps({"type": "session.ended"}).encode(),
         json.dumps([1, 2, 3]).encode(),
+        # Permanent malformations that reached json.loads unbounded (500: a redelivery loop).
+        b"[" * 100_000 + b"]" * 100_000,
+        b'{"id": "x2", "type": "session.ended", "data": {"x": '
+        + b"[" * 50_000
+        + b"]" * 50_000
+        + b"}}",
+        b"1" * 10_000,
+        b'{"id": "x3", "type": "session.ended", "data": {"session_id": NaN}}',
+        b'{"id": "x4", "id": "x5", "type": "session.ended", "data": {}}',
+        b'{"id": "x6", "type": "session.ended", "data": {"ended_by": "\\ud800"}}',
     ],
 )
 def test_malformed_event_is_acknowledged(stack, payload):
     assert deliver_raw(stack, payload) == 200
+
+
+@pytest.mark.parametrize("target", ["notifier_url", "sweeper_url"])
+@pytest.mark.parametrize("content_type", ["application/json", "application/cloudevents+json"])
+def test_a_deeply_nested_cloud_event_body_is_a_400_not_a_500(stack, target, content_type):
+    """The CloudEvents SDK parses the body before our entry point runs, with no depth limit;
+    Eventarc never sends such a body, so only a direct caller can: a 400, never a 500."""
+    headers, _ = pubsub_cloud_event(b"{}", "demo-halo-bestie", "events")
+    if "cloudevents" in content_type:
+        headers = {"Content-Type": content_type}
+    response = httpx.post(
+        getattr(stack, target), content=b"[" * 100_000, headers=headers, timeout=30
+    )
+    assert response.status_code == 400, response.text[:200]
+    assert response.json()["error"]["details"]["fields"] == [{"field": "body", "error": "too_deep"}]
 
 
 def test_unknown_event_types_push_nothing(stack, fcm, make_client, register_device):

@@ -8,6 +8,7 @@ import uuid
 import pytest
 
 from shared.domain import settings
+from shared.domain.push_text import render
 from tests.admin.conftest import admin, make_operator, root  # noqa: F401
 from tests.push.conftest import deliver, pushes
 
@@ -40,6 +41,47 @@ def test_bad_templates_are_refused_and_save_nothing(admin_api, admin, text):  # 
     assert response.status_code == 400, response.text
     assert response.json()["error"]["code"] == "invalid_request"
     assert admin_api.get(SETTINGS, headers=admin.headers).json() == before
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # a format spec pads to any size (the padding was stripped before the length check)
+        "{count:^999999999} orang menunggu",
+        "{count:0999999999}",
+        "{count!r} orang menunggu",
+        "{count.real} orang menunggu",
+        "{count[0]} orang menunggu",
+    ],
+)
+def test_the_count_placeholder_is_bare_or_refused(admin_api, admin, body):  # noqa: F811
+    before = admin_api.get(SETTINGS, headers=admin.headers).json()
+    response = admin_api.put(
+        SETTINGS,
+        json={"push_templates": {"clients_waiting": {"id": {"title": "Halo", "body": body}}}},
+        headers=admin.headers,
+    )
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["code"] == "invalid_request"
+    assert admin_api.get(SETTINGS, headers=admin.headers).json() == before
+
+
+def test_a_placeholder_never_makes_a_push_fail(
+    admin_api,
+    admin,  # noqa: F811
+    restore_settings,
+):
+    """A 180-character body with `{count}` is over the limit once rendered: the text is cut,
+    not refused (refusing failed the event into Pub/Sub redeliveries)."""
+    body = "x" * 173 + "{count}"
+    response = admin_api.put(
+        SETTINGS,
+        json={"push_templates": {"clients_waiting": {"en": {"title": "Halo", "body": body}}}},
+        headers=admin.headers,
+    )
+    assert response.status_code == 200, response.text
+    text = render(settings.current().push_templates, "clients_waiting", "en", count=12_345_678)
+    assert text.body == ("x" * 173 + "12345678")[:180]
 
 
 def test_edited_template_is_used_by_the_next_push_in_the_device_language(
