@@ -12,7 +12,7 @@ malformed ids) are left to their own tests.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -26,7 +26,6 @@ class Documented:
     base_url: str
     audiences: tuple[str, ...]
     _operations: list[tuple[re.Pattern[str], int, str, str, dict[str, Any]]] | None = None
-    _seen: set[str] = field(default_factory=set)
 
     def operations(self) -> list[tuple[re.Pattern[str], int, str, str, dict[str, Any]]]:
         if self._operations is None:
@@ -49,11 +48,17 @@ class Documented:
         method, path = request.method.lower(), request.url.path
         if path.endswith("/openapi.json") or path.endswith("/asyncapi.json"):
             return
-        for pattern, _, op_method, template, operation in self.operations():
-            if op_method == method and pattern.match(path):
-                break
-        else:
+        match = next(
+            (
+                (template, operation)
+                for pattern, _, op_method, template, operation in self.operations()
+                if op_method == method and pattern.match(path)
+            ),
+            None,
+        )
+        if match is None:
             return
+        template, operation = match
         responses = operation.get("responses", {})
         where = f"{method.upper()} {template}"
         assert str(response.status_code) in responses, (
