@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from devstack.servers import free_port
 from devstack.stack import LocalStack, Ports, StackOptions
 from shared.chat_crypto import new_key_entry
+from tests.support import documented
 from tests.support.firebase_accounts import Account, FirebaseAccounts
 
 # The browser tests' page origin (tests/browser): on both allow-lists of the test stack, so
@@ -107,13 +108,19 @@ def _reset_process_clients() -> None:
 
 @pytest.fixture(scope="session")
 def api(stack: LocalStack) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=stack.public_url, timeout=30) as client:
+    check = documented.hook(stack.public_url, documented.DOCUMENTS["public"])
+    with httpx.Client(
+        base_url=stack.public_url, timeout=30, event_hooks={"response": [check]}
+    ) as client:
         yield client
 
 
 @pytest.fixture(scope="session")
 def admin_api(stack: LocalStack) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=stack.admin_url, timeout=30) as client:
+    check = documented.hook(stack.admin_url, documented.DOCUMENTS["admin"])
+    with httpx.Client(
+        base_url=stack.admin_url, timeout=30, event_hooks={"response": [check]}
+    ) as client:
         yield client
 
 

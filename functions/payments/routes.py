@@ -43,6 +43,7 @@ def client_packages(call: Call[None]) -> PackageListOut:
     body=PaymentIn,
     response=PaymentOut,
     status=201,
+    also={200: "The client's pending invoice for this package, reused (no Idempotency-Key)"},
     errors=(RegistrationRequired, PaymentProviderError, Conflict),
 )
 def create_payment(call: Call[PaymentIn]) -> Reply:

@@ -24,7 +24,6 @@ phone number (PostgreSQL, old audit entries, the Firebase user that held it, dev
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -37,7 +36,7 @@ from sqlalchemy.engine import Connection
 from shared import db, valkey
 from shared.domain import audit, pairing, presence, sessions
 from shared.errors import Conflict, Forbidden, NotFound, ProfileMissing
-from shared.identity import firebase, revocation
+from shared.identity import firebase, revocation, tickets
 from shared.identity.firebase import FirebaseUser
 from shared.log import get_logger, log_event
 from shared.store import chat_messages, clients, mitras
@@ -82,7 +81,7 @@ def _text(value: UUID | None) -> str | None:
 
 
 def marker_key(uid: str) -> str:
-    return "erased:" + hashlib.sha256(uid.encode()).hexdigest()
+    return revocation.erased_key(uid)
 
 
 # -- clients ---------------------------------------------------------------------------------
@@ -207,6 +206,7 @@ def _erase(
         # A concurrent erasure of the same account won; answer what it recorded.
         return recorded(client.id)
     revocation.forget(uid)
+    tickets.discard_all("client", uid)
     # A request or session that slipped in between (a press racing the deletion) is closed
     # too; the uid no longer resolves to the profile, so nothing new can start after this.
     late_ended, late_cancelled = _end_live_state(client, erased_by, operator_id)
@@ -266,7 +266,10 @@ def erase_mitra_phone(actor_id: UUID, mitra_id: UUID, reason: str) -> MitraRow:
         )
     presence.forget_mitra_identity(mitra.firebase_uid)
     if mitra.firebase_uid:
-        revocation.forget(mitra.firebase_uid)
+        # Its Firebase user is gone: the old token is refused now, not at the next sweep,
+        # so it cannot put the uid back into Valkey; its unredeemed stream tickets go too.
+        revocation.mark_revoked(mitra.firebase_uid)
+        tickets.discard_all("mitra", mitra.firebase_uid)
     return erased
 
 

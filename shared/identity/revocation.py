@@ -36,6 +36,7 @@ from shared.errors import Unauthenticated
 SEEN_KEY = "identity:seen"
 DUE_KEY = "identity:due"
 REVOKED_PREFIX = "revoked:"
+ERASED_PREFIX = "erased:"
 # An ID token lives an hour; a mark outlives every token issued before the revocation.
 TOKEN_LIFETIME_S = 3600 + 300
 FIREBASE_BATCH = 100  # get_users' limit per call
@@ -45,18 +46,21 @@ def revoked_key(uid: str) -> str:
     return REVOKED_PREFIX + hashlib.sha256(uid.encode()).hexdigest()
 
 
+def erased_key(uid: str) -> str:
+    """`erased:<sha256(uid)>`, written by `shared.domain.erasure` when the account is erased."""
+    return ERASED_PREFIX + hashlib.sha256(uid.encode()).hexdigest()
+
+
 def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
 def admit(uid: str) -> None:
-    """Refuse a revoked uid (401); note it as seen. One Valkey round trip."""
-    now = _now_ms()
-    pipe = valkey.client().pipeline(transaction=False)
-    pipe.exists(revoked_key(uid))
-    pipe.zadd(SEEN_KEY, {uid: now})
-    pipe.zadd(DUE_KEY, {uid: now}, nx=True)
-    revoked, _, _ = pipe.execute()
+    """Refuse a revoked uid (401); note it as seen unless it is revoked or its account was
+    erased (a token still in circulation must not put such a uid back). One round trip."""
+    revoked = valkey.script("identity_admit")(
+        keys=[revoked_key(uid), erased_key(uid), SEEN_KEY, DUE_KEY], args=[uid, _now_ms()]
+    )
     if revoked:
         raise Unauthenticated("This account is disabled.")
 
@@ -100,6 +104,11 @@ def _revoked_among(uids: list[str]) -> set[str]:
         found = {user.uid: user for user in result.users}
         revoked.update(uid for uid in chunk if uid not in found or found[uid].disabled)
     return revoked
+
+
+def mark_revoked(uid: str) -> None:
+    """A uid whose Firebase user we just deleted ourselves: refused at once, forgotten."""
+    _mark([uid])
 
 
 def _mark(uids: Iterable[str]) -> None:

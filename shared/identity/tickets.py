@@ -62,7 +62,8 @@ def issue(caller: Caller) -> IssuedTicket:
     """A new single-use ticket for the caller's audience (rate-limited per caller)."""
     config = get_config()
     audience, subject = audience_of(caller), _subject(caller)
-    ratelimit.hit(f"stream-tickets:{audience}", str(subject["who"]), config.stream_ticket_rate)
+    # Counted per caller under a digest: a Firebase uid is personal data and never a key name.
+    ratelimit.hit(f"stream-tickets:{audience}", _digest(subject["who"]), config.stream_ticket_rate)
     now = time.time()
     lifetime = float(config.stream_ticket_ttl_s)
     if subject["exp"] is not None:
@@ -70,7 +71,12 @@ def issue(caller: Caller) -> IssuedTicket:
     if lifetime < 1:
         raise Unauthenticated("The token is about to expire: refresh it first.")
     ticket = secrets.token_urlsafe(32)
-    valkey.client().set(_key(audience, ticket), json.dumps(subject), px=int(lifetime * 1000))
+    key, held = _key(audience, ticket), _held_key(audience, subject["who"])
+    pipe = valkey.client().pipeline(transaction=False)
+    pipe.set(key, json.dumps(subject), px=int(lifetime * 1000))
+    pipe.sadd(held, key)
+    pipe.pexpire(held, int(float(config.stream_ticket_ttl_s) * 1000) + 1000)
+    pipe.execute()
     return IssuedTicket(ticket=ticket, expires_at=datetime.fromtimestamp(now + lifetime, UTC))
 
 
@@ -84,6 +90,24 @@ def redeem(audience: str, ticket: str) -> dict[str, Any]:
     if subject["exp"] is not None and subject["exp"] <= time.time():
         raise Unauthenticated()
     return subject
+
+
+def discard_all(audience: str, who: str) -> None:
+    """Drop every unredeemed ticket issued to `who` (an erased account's uid must not stay
+    in Valkey for the tickets' lifetime)."""
+    client = valkey.client()
+    held = _held_key(audience, who)
+    keys = [k.decode() if isinstance(k, bytes) else k for k in client.smembers(held)]
+    client.delete(held, *keys)
+
+
+def _digest(who: str) -> str:
+    return hashlib.sha256(who.encode()).hexdigest()
+
+
+def _held_key(audience: str, who: str) -> str:
+    """`stream-ticket-held:<audience>:<sha256(who)>`: the ticket keys issued to one caller."""
+    return f"{KEY_PREFIX}-held:{audience}:{_digest(who)}"
 
 
 def _key(audience: str, ticket: str) -> str:

@@ -14,17 +14,27 @@ from shared.schemas.common import RequestModel, ResponseModel
 from shared.web.pagination import Page, PageQuery, page_of
 
 MAX_TEXT_CHARS = 4000
+# Unicode's bidirectional embedding, override and isolate controls: invisible, and able to
+# make the other side read a message in another order than it was written.
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# Invisible on their own: separators and format characters (zero-width space, joiners, …).
+_INVISIBLE = frozenset({"Zs", "Zl", "Zp", "Cf"})
 
 
 def _message_text(value: str) -> str:
     # Line ends from any platform become "\n"; surrounding whitespace is not part of a
-    # message. The only control character kept is the newline: tabs, escapes and the like
-    # would render unpredictably on the other side's phone.
+    # message. The only control character kept is the newline: tabs, escapes, bidi
+    # overrides and the like would render unpredictably on the other side's phone.
     value = value.replace("\r\n", "\n").replace("\r", "\n").strip()
     if not 1 <= len(value) <= MAX_TEXT_CHARS:
         raise ValueError(f"must be 1–{MAX_TEXT_CHARS} characters after trimming")
-    if any(char != "\n" and unicodedata.category(char) == "Cc" for char in value):
+    if any(
+        (char != "\n" and unicodedata.category(char) == "Cc") or char in _BIDI_CONTROLS
+        for char in value
+    ):
         raise ValueError("must not contain control characters other than newlines")
+    if all(char == "\n" or unicodedata.category(char) in _INVISIBLE for char in value):
+        raise ValueError("must contain a visible character")
     return value
 
 

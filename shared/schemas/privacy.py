@@ -105,6 +105,18 @@ class ExportLedgerOut(ResponseModel):
     created_at: datetime
 
 
+class ExportMessageOut(ResponseModel):
+    """A chat message of one of the caller's sessions, without its text: the text is
+    encrypted with keys only the sessions function holds (docs/chat.md), and the app reads it
+    with `GET /api/client/sessions/{id}/messages`, which stays open for ended sessions."""
+
+    id: UUID
+    session_id: UUID
+    seq: int = Field(description="position in the session (1, 2, …)")
+    sender: Literal["client", "mitra"]
+    sent_at: datetime
+
+
 class ExportDeviceOut(ResponseModel):
     token: str = Field(description="the push registration token of that phone")
     platform: str
@@ -131,6 +143,9 @@ class ExportOut(ResponseModel):
     pairing_requests: list[ExportRequestOut]
     payments: list[ExportPaymentOut]
     ledger: list[ExportLedgerOut]
+    chat_messages: list[ExportMessageOut] = Field(
+        description="every message of the caller's sessions, both sides, without text"
+    )
     devices: list[ExportDeviceOut]
 
     @classmethod

@@ -31,6 +31,11 @@ _QUERIES: dict[str, str] = {
         SELECT id, bucket, kind, sessions, payment_id, session_id, reason, created_at
           FROM credit_ledger WHERE client_id = :id ORDER BY id
     """,
+    "chat_messages": """
+        SELECT m.id, m.session_id, m.seq, m.sender, m.sent_at
+          FROM chat_messages m JOIN sessions s ON s.id = m.session_id
+         WHERE s.client_id = :id ORDER BY s.started_at, m.session_id, m.seq
+    """,
     "devices": """
         SELECT token, platform, app_version, locale, created_at, last_seen_at
           FROM devices WHERE owner_kind = 'client' AND owner_id = :id ORDER BY created_at

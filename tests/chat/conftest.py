@@ -18,6 +18,7 @@ from httpx_sse import connect_sse
 
 from tests.push.conftest import fcm, register_device  # noqa: F401  (shared fixtures)
 from tests.support.sessions import start_session
+from tests.support.typed_frames import FrameCheck
 
 
 @dataclass
@@ -59,6 +60,7 @@ class Stream:
     http: httpx.Client | None = None
     status_code: int | None = None
     last_id: str | None = None
+    invalid: list[str] = field(default_factory=list)
 
     def next_of(self, event_type: str, timeout: float = 10.0) -> Any:
         deadline = time.monotonic() + timeout
@@ -96,6 +98,7 @@ class Stream:
 def open_stream(stack):  # type: ignore[no-untyped-def]
     """open_stream(side, user, last_event_id=None) → Stream, after its snapshot arrived."""
     streams: list[Stream] = []
+    checks = {side: FrameCheck(stack.public_url, side) for side in ("client", "mitra")}
 
     def open_(side: str, user: Any, last_event_id: str | None = None) -> Stream:
         stream = Stream()
@@ -113,6 +116,8 @@ def open_stream(stack):  # type: ignore[no-untyped-def]
                     stream.status_code = src.response.status_code
                     stream.ready.set()
                     for event in src.iter_sse():
+                        if (problem := checks[side].problem(event)) is not None:
+                            stream.invalid.append(problem)
                         if event.event == "snapshot":
                             snapshot.set()
                         if event.id:
@@ -131,3 +136,5 @@ def open_stream(stack):  # type: ignore[no-untyped-def]
     yield open_
     for stream in streams:
         stream.cut()
+    # Every frame read, of every type, is one the AsyncAPI documents describe.
+    assert [problem for stream in streams for problem in stream.invalid] == []

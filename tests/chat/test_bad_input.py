@@ -44,6 +44,10 @@ def test_concurrent_retries_of_one_send_store_one_message(api, chat, database):
         ("halo\x00", "NUL"),
         ("halo\tdunia", "tab"),
         ("\x1b[31mmerah", "escape"),
+        ("\u200b\u200d\ufeff", "invisible only (zero-width space, joiner, BOM)"),
+        ("\u00a0\u3000\n\u2028", "separators only"),
+        ("halo \u202ekebalik", "bidi override"),
+        ("halo\x85dunia", "C1 control"),
         (None, "missing"),
         (42, "not a string"),
     ],
@@ -59,6 +63,14 @@ def test_bad_text_is_400_and_stores_nothing(api, chat, database, text, problem):
     assert response.json()["error"]["code"] == "invalid_request"
     assert "text" in str(response.json()["error"]["details"])
     assert _stored(database, chat.session_id) == 0
+
+
+def test_emoji_sequences_and_right_to_left_text_are_kept(api, chat):
+    # The zero-width joiner inside an emoji sequence and Arabic script are ordinary text.
+    for text in ("\U0001f468\u200d\U0001f469\u200d\U0001f467", "\u0645\u0631\u062d\u0628\u0627"):
+        sent = send(api, chat, "client", text)
+        assert sent.status_code == 201, sent.text
+        assert sent.json()["text"] == text
 
 
 def test_text_is_trimmed_and_4000_characters_fit(api, chat):

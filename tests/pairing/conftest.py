@@ -22,6 +22,7 @@ from shared import valkey
 from shared.domain.presence import HEARTBEATS_KEY
 from shared.store.load import AVAILABLE_KEY, CAPACITY_KEY
 from tests.support.presence import drop, resync
+from tests.support.typed_frames import FrameCheck
 
 
 def now_ms() -> int:
@@ -153,9 +154,12 @@ def open_stream(stack):  # type: ignore[no-untyped-def]
     """open_stream(path, headers) → EventReader; every stream is closed at test end."""
     clients: list[httpx.Client] = []
     readers: list[EventReader] = []
+    checks = {side: FrameCheck(stack.public_url, side) for side in ("client", "mitra")}
+    invalid: list[str] = []
 
     def open_(path: str, headers: dict[str, str]) -> EventReader:
         reader = EventReader()
+        check = checks[path.split("/")[2]]
         http = httpx.Client(base_url=stack.public_url, timeout=httpx.Timeout(30, read=60))
         clients.append(http)
         readers.append(reader)
@@ -168,6 +172,8 @@ def open_stream(stack):  # type: ignore[no-untyped-def]
                     if source.response.status_code != 200:
                         return
                     for event in source.iter_sse():
+                        if (problem := check.problem(event)) is not None:
+                            invalid.append(problem)
                         reader.response_events.put(event)
                         if reader.stop.is_set():
                             return
@@ -185,6 +191,8 @@ def open_stream(stack):  # type: ignore[no-untyped-def]
         reader.stop.set()
     for http in clients:
         http.close()
+    # Every frame read, of every type, is one the AsyncAPI documents describe.
+    assert invalid == []
 
 
 @pytest.fixture

@@ -224,3 +224,60 @@ def test_racing_deletions_answer_alike(api, make_client, database):
             {"id": client.id},
         ).scalar_one()
     assert entries == 1
+
+
+def test_an_erased_accounts_uid_leaves_valkey_and_its_old_token_cannot_put_it_back(
+    api, accounts, database
+):
+    """The uid also sat in key names and values outside the profile: unredeemed stream
+    tickets, the ticket rate limit, the revocation check's lists. None survive the erasure,
+    and the still-valid token, used on routes afterwards, writes none back."""
+    name = f"Privasi{secrets.token_hex(4)}"
+    account, _client_id, email, phone = _identified_client(api, accounts, name)
+    headers = bearer(account.id_token)
+    for _ in range(2):
+        assert api.post("/api/client/stream-tickets", headers=headers).status_code == 201
+    assert valkey_holding([account.uid]) != []
+
+    assert api.delete("/api/client/auth/me", headers=headers).status_code == 200
+    needles = [name, email, phone, account.uid]
+    assert valkey_holding(needles) == []
+    for method, path in [
+        ("GET", "/api/client/auth/me"),
+        ("GET", "/api/client/auth/me/export"),
+        ("DELETE", "/api/client/auth/me"),
+        ("POST", "/api/client/stream-tickets"),
+        ("POST", "/api/client/pairing-requests"),
+        ("GET", "/api/client/sessions"),
+        ("POST", "/api/client/auth/register"),
+    ]:
+        answer = api.request(method, path, headers=headers, json={"display_name": name})
+        assert answer.status_code < 500, (method, path, answer.text)
+
+    assert valkey_holding(needles) == []
+    assert tables_holding(database, needles) == []
+
+
+def test_an_erased_mitra_phone_leaves_no_uid_in_valkey_after_the_old_token_returns(
+    api, admin_api, make_mitra, root
+):
+    mitra = make_mitra("Mitra Lama")
+    assert api.post("/api/mitra/stream-tickets", headers=mitra.headers).status_code == 201
+    admin_api.patch(
+        f"/api/admin/mitras/{mitra.id}", json={"status": "suspended"}, headers=root.headers
+    )
+    body = {"reason": "Mitra meminta nomor dihapus"}
+    erased = admin_api.post(
+        f"/api/admin/mitras/{mitra.id}/erase-phone", json=body, headers=root.headers
+    )
+    assert erased.status_code == 200, erased.text
+
+    for method, path in [
+        ("GET", "/api/mitra/auth/me"),
+        ("POST", "/api/mitra/stream-tickets"),
+        ("PUT", "/api/mitra/presence"),
+        ("POST", "/api/mitra/presence/heartbeat"),
+    ]:
+        answer = api.request(method, path, headers=mitra.headers, json={"status": "online"})
+        assert answer.status_code == 401, (method, path, answer.text)
+    assert valkey_holding([mitra.phone, mitra.account.uid]) == []

@@ -28,9 +28,18 @@ def _person(api, accounts, make_mitra):  # type: ignore[no-untyped-def]
     package = api.get("/api/client/packages", headers=headers).json()["items"][0]
     paid = api.post("/api/client/payments", json={"package_id": package["id"]}, headers=headers)
     assert paid.status_code == 201, paid.text
-    session_id = start_session(client_id, make_mitra("Mitra Ekspor").id)
+    mitra = make_mitra("Mitra Ekspor")
+    session_id = start_session(client_id, mitra.id)
+    words = f"rahasia-{secrets.token_hex(6)}"
+    for side, who in (("client", headers), ("mitra", mitra.headers)):
+        sent = api.post(
+            f"/api/{side}/sessions/{session_id}/messages",
+            json={"client_message_id": f"{side}-1", "text": f"{words} dari {side}"},
+            headers=who,
+        )
+        assert sent.status_code == 201, sent.text
     api.post(f"/api/client/sessions/{session_id}/end", json={}, headers=headers)
-    return headers, client_id, name, email, token
+    return headers, client_id, name, email, token, words
 
 
 def _ids(database, sql: str, client_id: str) -> set[str]:
@@ -41,7 +50,7 @@ def _ids(database, sql: str, client_id: str) -> set[str]:
 def test_export_holds_exactly_the_callers_data(api, accounts, database, make_mitra):
     mine = _person(api, accounts, make_mitra)
     other = _person(api, accounts, make_mitra)
-    headers, client_id, name, email, token = mine
+    headers, client_id, name, email, token, words = mine
 
     response = api.get("/api/client/auth/me/export", headers=headers)
 
@@ -61,9 +70,18 @@ def test_export_holds_exactly_the_callers_data(api, accounts, database, make_mit
     )
     assert [d["token"] for d in body["devices"]] == [token]
     assert body["balance"]["credits"] == 3
+    # The chat's messages, both sides, listed without their text (docs/data.md).
+    assert [(m["seq"], m["sender"]) for m in body["chat_messages"]] == [(1, "client"), (2, "mitra")]
+    assert {m["id"] for m in body["chat_messages"]} == _ids(
+        database,
+        "SELECT m.id FROM chat_messages m JOIN sessions s ON s.id = m.session_id"
+        " WHERE s.client_id = :c",
+        client_id,
+    )
     text = json.dumps(body)
-    _, other_id, other_name, other_email, other_token = other
-    for foreign in (other_id, other_name, other_email, other_token):
+    assert words not in text
+    _, other_id, other_name, other_email, other_token, other_words = other
+    for foreign in (other_id, other_name, other_email, other_token, other_words):
         assert foreign not in text
     for secret in ("firebase_uid", "phone_number", "+62811"):  # nor any mitra's phone
         assert secret not in text
@@ -76,7 +94,14 @@ def test_export_is_documented_in_the_openapi_document(api):
     operation = spec["paths"]["/api/client/auth/me/export"]["get"]
     assert "ExportOut" in json.dumps(operation["responses"]["200"])
     fields = spec["components"]["schemas"]["ExportOut"]["properties"]
-    assert set(fields) >= {"profile", "sessions", "pairing_requests", "payments", "ledger"}
+    assert set(fields) >= {
+        "profile",
+        "sessions",
+        "pairing_requests",
+        "payments",
+        "ledger",
+        "chat_messages",
+    }
     assert "delete" in spec["paths"]["/api/client/auth/me"]
 
 
