@@ -27,8 +27,9 @@ _QUERY_STRING = re.compile(r"\?[^\s\"]*")
 
 # One pass, leftmost match wins: ids and timestamps are matched (and kept) as whole tokens
 # before a phone pattern could bite into their digits. A phone is 8–15 digits, optionally
-# after `+` or `00`, grouped by single spaces or dashes, and stands alone: no letter,
-# digit, `_` or `-` touches it, so digit runs inside hex or dashed ids never qualify.
+# after `+` or `00`, grouped by single spaces or dashes (or with its area code in brackets),
+# and stands alone: no letter, digit, `_` or `-` touches it, so digit runs inside hex or
+# dashed ids never qualify.
 _PERSONAL = re.compile(
     r"""
     (?P<keep>
@@ -37,7 +38,10 @@ _PERSONAL = re.compile(
       | \b\d{4}-\d{2}-\d{2}(?:[T\x20]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?  # ISO date/time
     )
     | (?P<email>(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+)
-    | (?P<phone>(?<![\w+-])(?:\+|00)?\d(?:[\x20-]?\d){7,14}(?![\w-]))
+    | (?P<phone>
+        (?<![\w+-])(?:\+|00)?\d(?:[\x20-]?\d){7,14}(?![\w-])
+      | (?<![\w+(-])(?:\+|00)?(?:\d{1,3}[\x20-]?)?\(\d{1,4}\)[\x20-]?\d(?:[\x20-]?\d){4,12}(?![\w-])
+    )
     """,
     re.VERBOSE,
 )
