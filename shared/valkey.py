@@ -8,6 +8,7 @@ Valkey restart or failover (which empties the script cache) needs no handling he
 
 from __future__ import annotations
 
+import re
 import ssl
 import threading
 from functools import cache
@@ -83,8 +84,21 @@ def reset_client() -> None:
     script.cache_clear()
 
 
+_INCLUDE = re.compile(r"^--! include (\w+)$", re.MULTILINE)
+
+
 @cache
 def script(name: str) -> Script:
     """The Lua script `shared/lua/<name>.lua`, registered once per process."""
-    source = resources.files("shared.lua").joinpath(f"{name}.lua").read_text(encoding="utf-8")
-    return client().register_script(source)
+    return client().register_script(script_source(name))
+
+
+def script_source(name: str) -> str:
+    """A script's text with each `--! include <step>` line replaced by
+    `shared/lua/steps/<step>.lua`: a rule two scripts share (EVAL has no `require`) is
+    written once and still runs inside each script's one atomic step."""
+    lua = resources.files("shared.lua")
+    source = lua.joinpath(f"{name}.lua").read_text(encoding="utf-8")
+    return _INCLUDE.sub(
+        lambda m: lua.joinpath("steps", f"{m.group(1)}.lua").read_text(encoding="utf-8"), source
+    )

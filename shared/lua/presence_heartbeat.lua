@@ -36,6 +36,7 @@ local cache_ttl_s = ARGV[4]
 local restore = ARGV[5] == '1'
 local default_capacity = tonumber(ARGV[6])
 local truth, override = tonumber(ARGV[7]) or 0, ARGV[8] or ''
+--! include restore_load
 
 local mitra_id = resolved
 if mitra_id == '' then
@@ -51,18 +52,8 @@ local last = redis.call('ZSCORE', heartbeats, mitra_id)
 if not last then
   if restore then
     redis.call('ZADD', heartbeats, 'NX', now, mitra_id)
-    local held = tonumber(redis.call('HGET', load_key, mitra_id)) or 0
-    if truth > held then
-      held = truth
-      redis.call('HSET', load_key, mitra_id, held)
-    end
-    local capacity = default_capacity
-    if override == '' then
-      redis.call('HDEL', capacity_key, mitra_id)
-    else
-      capacity = tonumber(override)
-      redis.call('HSET', capacity_key, mitra_id, capacity)
-    end
+    local held, capacity =
+      restore_load(load_key, capacity_key, mitra_id, truth, override, default_capacity)
     if held < capacity then
       redis.call('ZADD', available, now, mitra_id)
     end

@@ -1,9 +1,7 @@
 -- Bring one mitra's load and capacity in line with PostgreSQL and fix its place in
 -- presence:available, atomically. Used wherever presence is (re)built from PostgreSQL:
 -- going online, and a match PostgreSQL refused because the mitra was already full (Valkey's
--- load was too low: lost data, or drift). The load is only ever raised: a claim taken
--- meanwhile is ahead of PostgreSQL by its unit and must keep it (a load left too high costs
--- availability, never capacity; the sweeper lowers it after two runs).
+-- load was too low: lost data, or drift). The load is only ever raised (steps/restore_load).
 --
 -- KEYS[1]  presence:heartbeats  zset  mitra id -> last heartbeat, epoch ms
 -- KEYS[2]  presence:available   zset  online mitras below capacity, same score
@@ -17,19 +15,10 @@
 local heartbeats, available, load_key, capacity_key = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local default_capacity, mitra_id = tonumber(ARGV[1]), ARGV[2]
 local truth, override = tonumber(ARGV[3]), ARGV[4]
+--! include restore_load
 
-local held = tonumber(redis.call('HGET', load_key, mitra_id)) or 0
-if truth > held then
-  held = truth
-  redis.call('HSET', load_key, mitra_id, held)
-end
-local capacity = default_capacity
-if override == '' then
-  redis.call('HDEL', capacity_key, mitra_id)
-else
-  capacity = tonumber(override)
-  redis.call('HSET', capacity_key, mitra_id, capacity)
-end
+local held, capacity =
+  restore_load(load_key, capacity_key, mitra_id, truth, override, default_capacity)
 local beat = redis.call('ZSCORE', heartbeats, mitra_id)
 if beat and held < capacity then
   redis.call('ZADD', available, beat, mitra_id)

@@ -139,3 +139,21 @@ def test_hash_compare_and_set_racing_increments_loses_none(key):
         list(pool.map(lambda i: increment(i) if i % 2 else rebuild(i), range(400)))
 
     assert valkey.client().hget(key, "m") == "200"
+
+
+def test_every_script_compiles_with_its_shared_steps_inlined(stack):
+    from importlib import resources
+
+    names = [
+        entry.name.removesuffix(".lua")
+        for entry in resources.files("shared.lua").iterdir()
+        if entry.name.endswith(".lua")
+    ]
+    for name in names:
+        source = valkey.script_source(name)
+        assert not any(line.startswith("--! include") for line in source.splitlines()), name
+        # SCRIPT LOAD compiles: an unknown step or a Lua syntax error fails here.
+        assert valkey.client().script_load(source), name
+    # The load-restore rule lives in one file, used by both scripts that rebuild presence.
+    for name in ("presence_heartbeat", "presence_load_restore"):
+        assert valkey.script_source(name).count("local function restore_load(") == 1
