@@ -111,6 +111,11 @@ def _bad_cursor() -> errors.InvalidRequest:
     )
 
 
+def by_created(row: Any) -> tuple[datetime, Any]:
+    """The usual page key: a row's (created_at, id)."""
+    return (row.created_at, row.id)
+
+
 def page_of(
     page: type[PageT],
     rows: Sequence[RowT],
