@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from shared.config import get_config
+from shared.envelope import envelope
 from shared.log import get_logger, log_event
 
 logger = get_logger("halo.domain_events")
@@ -37,15 +38,8 @@ class Publisher(Protocol):
 
 
 def message(event_type: str, data: dict[str, Any]) -> bytes:
-    return json.dumps(
-        {
-            "id": uuid.uuid4().hex,
-            "type": event_type,
-            "at": datetime.now(UTC).isoformat(),
-            "data": data,
-        },
-        default=str,
-    ).encode()
+    """One Pub/Sub message's data: the shared envelope (shared/envelope.py), as bytes."""
+    return envelope(event_type, data).encode()
 
 
 class LoggingPublisher:
