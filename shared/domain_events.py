@@ -14,7 +14,6 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
-import os
 import queue
 import threading
 import time
@@ -59,7 +58,7 @@ class PubSubPublisher:
             if topic.startswith("projects/")
             else (self._client.topic_path(project or "", topic))
         )
-        if os.environ.get("PUBSUB_EMULATOR_HOST"):
+        if get_config().pubsub_emulator_host:
             self._ensure_topic()
 
     def _ensure_topic(self) -> None:

@@ -15,7 +15,7 @@ from shared.errors import NotFound
 from shared.store import sessions
 from shared.store.admin import sessions as store
 from shared.store.admin.sessions import AdminSessionRow, StintRow
-from shared.web.pagination import Keyset
+from shared.store.paging import Keyset
 
 
 @dataclass(frozen=True, slots=True)
