@@ -1,5 +1,5 @@
 """The dashboard as server-sent events (`/api/admin/dashboard/stream`), orphan alerts
-interleaved. Its own module: the SSE framing here is being unified with shared/web/sse.py."""
+interleaved. A module of its own: the only admin route that holds a connection open."""
 
 from __future__ import annotations
 
