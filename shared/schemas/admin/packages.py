@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Any, Self
-from uuid import UUID
 
 from pydantic import Field, StrictBool, StrictInt, model_validator
 
 from shared.schemas.admin.fields import no_nulls
-from shared.schemas.common import Int32, RequestModel, ResponseModel
+from shared.schemas.common import Int32, RequestModel
+from shared.schemas.payments import PackageOut as ClientPackageOut
 from shared.store.packages import PackageRow
 from shared.web.pagination import Page
 
@@ -18,12 +18,8 @@ Sessions = Annotated[StrictInt, Field(ge=1, le=100)]
 PriceIdr = Annotated[StrictInt, Field(ge=0, le=100_000_000, description="whole rupiah")]
 
 
-class PackageOut(ResponseModel):
-    id: UUID
-    name: str
-    sessions: int
-    price: int
-    currency: str
+# What the apps see of a package (a docstring would add a description to the document).
+class PackageOut(ClientPackageOut):
     active: bool
     sort_order: int
     created_at: datetime
