@@ -89,6 +89,10 @@ class Config(BaseSettings):
         description="local stack/tests only: POST each domain event as a Pub/Sub-shaped "
         "CloudEvent to this URL (the notifier), from a background thread",
     )
+    pubsub_emulator_host: str | None = Field(
+        default=None,
+        description="host:port of the Pub/Sub emulator; the SDK reads it too (local only)",
+    )
     fcm_api_base: str = Field(
         default="https://fcm.googleapis.com",
         description="FCM HTTP v1 host; a loopback URL (the stand-in) uses a static local token",
@@ -106,6 +110,14 @@ class Config(BaseSettings):
     )
     session_timeout_batch: int = Field(
         default=100, ge=1, le=1000, description="overdue sessions ended per sweep, at most"
+    )
+
+    # The control center's dashboard stream (docs/control-center.md).
+    dashboard_tick_s: float = Field(
+        default=1.0, gt=0, description="how often an admin process recomputes the dashboard"
+    )
+    dashboard_max_silence_s: float = Field(
+        default=5.0, gt=0, description="an unchanged dashboard is re-sent after this long"
     )
 
     settings_cache_s: float = Field(

@@ -14,7 +14,6 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
-import os
 import queue
 import threading
 import time
@@ -25,6 +24,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from shared.config import get_config
+from shared.envelope import envelope
 from shared.log import get_logger, log_event
 
 logger = get_logger("halo.domain_events")
@@ -37,15 +37,8 @@ class Publisher(Protocol):
 
 
 def message(event_type: str, data: dict[str, Any]) -> bytes:
-    return json.dumps(
-        {
-            "id": uuid.uuid4().hex,
-            "type": event_type,
-            "at": datetime.now(UTC).isoformat(),
-            "data": data,
-        },
-        default=str,
-    ).encode()
+    """One Pub/Sub message's data: the shared envelope (shared/envelope.py), as bytes."""
+    return envelope(event_type, data).encode()
 
 
 class LoggingPublisher:
@@ -65,7 +58,7 @@ class PubSubPublisher:
             if topic.startswith("projects/")
             else (self._client.topic_path(project or "", topic))
         )
-        if os.environ.get("PUBSUB_EMULATOR_HOST"):
+        if get_config().pubsub_emulator_host:
             self._ensure_topic()
 
     def _ensure_topic(self) -> None:

@@ -9,29 +9,16 @@ why every stream starts with a snapshot of current state.
 from __future__ import annotations
 
 import json
-import uuid
-from datetime import UTC, datetime
 from typing import Any, Literal
 
 from shared import valkey
+from shared.envelope import build, envelope
 
 Audience = Literal["mitra", "client", "admin"]
 
 
 def channel(audience: Audience, recipient_id: Any) -> str:
     return f"events:{audience}:{recipient_id}"
-
-
-def envelope(event_type: str, data: dict[str, Any]) -> str:
-    return json.dumps(
-        {
-            "id": uuid.uuid4().hex,
-            "type": event_type,
-            "at": datetime.now(UTC).isoformat(),
-            "data": data,
-        },
-        default=str,
-    )
 
 
 def publish(audience: Audience, recipient_id: Any, event_type: str, data: dict[str, Any]) -> None:
@@ -97,6 +84,6 @@ def broadcast_to_reached(
 
 
 def _broadcast(event_type: str, data: dict[str, Any], to: dict[str, Any]) -> None:
-    message = json.loads(envelope(event_type, data))
+    message = build(event_type, data)
     message["to"] = to
     valkey.client().publish(BROADCAST_CHANNEL, json.dumps(message, default=str))

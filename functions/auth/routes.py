@@ -3,6 +3,7 @@ the push device registry of both."""
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
 from shared.domain import accounts, devices, erasure, exports, settings
@@ -61,9 +62,9 @@ def public_config(call: Call[None]) -> PublicConfigOut:
     errors=(Conflict, Suspended),
     also={200: "The profile already existed (idempotent)"},
 )
-def register(call: Call[DisplayNameIn]) -> Reply:
+def register(call: Call[FirebaseUser, DisplayNameIn]) -> Reply:
     """Create the client profile (anonymous allowed); 200 when it already exists."""
-    user: FirebaseUser = call.caller
+    user = call.caller
     client, created = accounts.register_client(user, call.body.display_name)
     return Reply(ClientProfileOut.of(client), status=201 if created else 200)
 
@@ -73,16 +74,16 @@ def register(call: Call[DisplayNameIn]) -> Reply:
     auth=CLIENT,
     response=ClientProfileOut,
 )
-def client_me(call: Call[None]) -> ClientProfileOut:
+def client_me(call: Call[ClientCaller]) -> ClientProfileOut:
     """The caller's client profile."""
-    caller: ClientCaller = call.caller
+    caller = call.caller
     return ClientProfileOut.of(caller.client)
 
 
 @api.patch("/api/client/auth/me", auth=CLIENT, body=DisplayNameIn, response=ClientProfileOut)
-def rename(call: Call[DisplayNameIn]) -> ClientProfileOut:
+def rename(call: Call[ClientCaller, DisplayNameIn]) -> ClientProfileOut:
     """Change the display name."""
-    caller: ClientCaller = call.caller
+    caller = call.caller
     return ClientProfileOut.of(accounts.rename_client(caller.client, call.body.display_name))
 
 
@@ -92,7 +93,7 @@ def rename(call: Call[DisplayNameIn]) -> ClientProfileOut:
     response=ErasureOut,
     errors=(ProfileMissing, Forbidden),
 )
-def delete_me(call: Call[None]) -> ErasureOut:
+def delete_me(call: Call[FirebaseUser]) -> ErasureOut:
     """Delete the caller's account: ends the open request and the active session (both sides
     are told), erases every personal field, the devices and the Firebase user; payments and
     ledger entries stay, pseudonymous. Idempotent: while the caller's token still verifies,
@@ -106,7 +107,7 @@ def delete_me(call: Call[None]) -> ErasureOut:
     response=ExportOut,
     errors=(ProfileMissing, Forbidden),
 )
-def export_me(call: Call[None]) -> ExportOut:
+def export_me(call: Call[FirebaseUser]) -> ExportOut:
     """Everything held about the caller (profile, balance, sessions, pairing requests,
     payments, ledger, devices) as one JSON document; suspended clients may export too;
     404 once the account is deleted."""
@@ -114,9 +115,9 @@ def export_me(call: Call[None]) -> ExportOut:
 
 
 @api.post("/api/client/auth/link", auth=CLIENT, response=ClientProfileOut, errors=(Conflict,))
-def link(call: Call[None]) -> ClientProfileOut:
+def link(call: Call[ClientCaller]) -> ClientProfileOut:
     """Record that the anonymous account was linked to Google, Apple or phone."""
-    caller: ClientCaller = call.caller
+    caller = call.caller
     return ClientProfileOut.of(accounts.link_client(caller.client, caller.user))
 
 
@@ -126,22 +127,22 @@ def link(call: Call[None]) -> ClientProfileOut:
     response=MitraProfileOut,
     errors=(NotAMitra, Suspended),
 )
-def mitra_login(call: Call[None]) -> MitraProfileOut:
+def mitra_login(call: Call[FirebaseUser]) -> MitraProfileOut:
     """Link a phone-OTP Firebase user to the mitra with that phone number."""
     return MitraProfileOut.of(accounts.login_mitra(call.caller))
 
 
 @api.get("/api/mitra/auth/me", auth=MITRA, response=MitraProfileOut)
-def mitra_me(call: Call[None]) -> MitraProfileOut:
+def mitra_me(call: Call[MitraCaller]) -> MitraProfileOut:
     """The caller's mitra profile."""
-    caller: MitraCaller = call.caller
+    caller = call.caller
     return MitraProfileOut.of(caller.mitra)
 
 
 @api.post("/api/mitra/auth/logout", auth=MITRA, status=204)
-def mitra_logout(call: Call[None]) -> None:
+def mitra_logout(call: Call[MitraCaller]) -> None:
     """Go offline (reason `logout`) and forget this mitra's push devices."""
-    caller: MitraCaller = call.caller
+    caller = call.caller
     accounts.logout_mitra(caller.mitra)
 
 
@@ -152,7 +153,7 @@ CLIENT_DEVICE = "/api/client/devices/<string(minlength=0):token>"
 MITRA_DEVICE = "/api/mitra/devices/<string(minlength=0):token>"
 
 
-def _put_device(kind: devices.OwnerKind, owner_id: UUID, call: Call[DeviceIn]) -> Reply:
+def _put_device(kind: devices.OwnerKind, owner_id: UUID, call: Call[Any, DeviceIn]) -> Reply:
     token = device_token(call.params["token"])
     body = call.body
     created = devices.register(
@@ -175,16 +176,16 @@ def _put_device(kind: devices.OwnerKind, owner_id: UUID, call: Call[DeviceIn]) -
     status=201,
     also={200: "The device was known: updated"},
 )
-def put_client_device(call: Call[DeviceIn]) -> Reply:
+def put_client_device(call: Call[ClientCaller, DeviceIn]) -> Reply:
     """Register this phone for pushes (201), or refresh it (200); at most 10 per account."""
-    caller: ClientCaller = call.caller
+    caller = call.caller
     return _put_device("client", caller.client.id, call)
 
 
 @api.delete(CLIENT_DEVICE, auth=CLIENT, status=204, errors=(NotFound,))
-def delete_client_device(call: Call[None]) -> None:
+def delete_client_device(call: Call[ClientCaller]) -> None:
     """Stop pushes to this phone."""
-    caller: ClientCaller = call.caller
+    caller = call.caller
     devices.unregister("client", caller.client.id, device_token(call.params["token"]))
 
 
@@ -196,14 +197,14 @@ def delete_client_device(call: Call[None]) -> None:
     status=201,
     also={200: "The device was known: updated"},
 )
-def put_mitra_device(call: Call[DeviceIn]) -> Reply:
+def put_mitra_device(call: Call[MitraCaller, DeviceIn]) -> Reply:
     """Register this phone for pushes (201), or refresh it (200); at most 10 per account."""
-    caller: MitraCaller = call.caller
+    caller = call.caller
     return _put_device("mitra", caller.mitra.id, call)
 
 
 @api.delete(MITRA_DEVICE, auth=MITRA, status=204, errors=(NotFound,))
-def delete_mitra_device(call: Call[None]) -> None:
+def delete_mitra_device(call: Call[MitraCaller]) -> None:
     """Stop pushes to this phone."""
-    caller: MitraCaller = call.caller
+    caller = call.caller
     devices.unregister("mitra", caller.mitra.id, device_token(call.params["token"]))

@@ -57,10 +57,10 @@ api = Api("pairing", title="Halo Bestie pairing")
         InvalidRequest,
     ),
 )
-def create_request(call: Call[None]) -> Reply:
+def create_request(call: Call[ClientCaller]) -> Reply:
     """Ask for a bestie: blast to every available mitra, or `no_bestie` at once. At most
     `PAIRING_REQUEST_RATE` per client (429 rate_limited with Retry-After, nothing changed)."""
-    caller: ClientCaller = call.caller
+    caller = call.caller
     ratelimit.hit("pairing-requests", str(caller.client.id), get_config().pairing_request_rate)
     row, created = pairing.create_request(caller.client, call.idempotency_key)
     headers = {} if created else {"Idempotent-Replayed": "true"}
@@ -73,9 +73,9 @@ def create_request(call: Call[None]) -> Reply:
     response=PairingRequestOut,
     errors=(NotFound,),
 )
-def get_request(call: Call[None]) -> PairingRequestOut:
+def get_request(call: Call[ClientCaller]) -> PairingRequestOut:
     """The caller's request and its outcome."""
-    caller: ClientCaller = call.caller
+    caller = call.caller
     view = pairing.get_request(caller.client, call.params["request_id"])
     return PairingRequestOut.of(view.request, view.mitra)
 
@@ -86,16 +86,16 @@ def get_request(call: Call[None]) -> PairingRequestOut:
     response=CancelledOut,
     errors=(NotFound, AlreadyMatched),
 )
-def cancel_request(call: Call[None]) -> CancelledOut:
+def cancel_request(call: Call[ClientCaller]) -> CancelledOut:
     """Stop searching."""
-    caller: ClientCaller = call.caller
+    caller = call.caller
     return CancelledOut(status=pairing.cancel(caller.client, call.params["request_id"]))
 
 
 @api.get("/api/mitra/pairing-requests", auth=MITRA, response=OffersOut)
-def open_offers(call: Call[None]) -> OffersOut:
+def open_offers(call: Call[MitraCaller]) -> OffersOut:
     """Requests offered to the caller that are still open."""
-    caller: MitraCaller = call.caller
+    caller = call.caller
     return OffersOut(items=[OfferOut.of(o) for o in pairing.open_offers(caller.mitra.id)])
 
 
@@ -105,9 +105,9 @@ def open_offers(call: Call[None]) -> OffersOut:
     response=AcceptedOut,
     errors=(AlreadyTaken, Expired, AtCapacity, NotOffered, NotOnline, NotFound, Unavailable),
 )
-def accept(call: Call[None]) -> AcceptedOut:
+def accept(call: Call[FirebaseUser]) -> AcceptedOut:
     """Take the request: the first mitra wins and the session starts."""
-    user: FirebaseUser = call.caller
+    user = call.caller
     # Resolved through Valkey, not PostgreSQL: every offered mitra may accept at once.
     mitra_id = presence.resolve_mitra_id(user.uid)
     match = pairing.accept(mitra_id, call.params["request_id"])
@@ -120,9 +120,9 @@ def accept(call: Call[None]) -> AcceptedOut:
     status=204,
     errors=(NotOffered, NotFound),
 )
-def decline(call: Call[None]) -> None:
+def decline(call: Call[MitraCaller]) -> None:
     """Hide the offer."""
-    caller: MitraCaller = call.caller
+    caller = call.caller
     pairing.decline(caller.mitra, call.params["request_id"])
 
 
@@ -133,7 +133,7 @@ def decline(call: Call[None]) -> None:
     status=201,
     errors=(RateLimited,),
 )
-def client_stream_ticket(call: Call[None]) -> Reply:
+def client_stream_ticket(call: Call[ClientCaller]) -> Reply:
     """A single-use ticket (≤ 60 s) that opens the client's event stream as `?ticket=`."""
     # A ticket is a credential: no cache may keep a copy.
     return Reply(StreamTicketOut.of(tickets.issue(call.caller)), 201, {"Cache-Control": "no-store"})
@@ -146,17 +146,17 @@ def client_stream_ticket(call: Call[None]) -> Reply:
     status=201,
     errors=(RateLimited,),
 )
-def mitra_stream_ticket(call: Call[None]) -> Reply:
+def mitra_stream_ticket(call: Call[MitraCaller]) -> Reply:
     """A single-use ticket (≤ 60 s) that opens the mitra's event stream as `?ticket=`."""
     # A ticket is a credential: no cache may keep a copy.
     return Reply(StreamTicketOut.of(tickets.issue(call.caller)), 201, {"Cache-Control": "no-store"})
 
 
 @api.get("/api/client/events", auth=CLIENT_STREAM, stream=True, errors=(Forbidden,))
-def client_events(call: Call[None]) -> Response:
+def client_events(call: Call[ClientCaller]) -> Response:
     """The client's live events: a snapshot (open request or active session), then changes.
     `?ticket=` (from `POST /api/client/stream-tickets`) may replace `Authorization`."""
-    caller: ClientCaller = call.caller
+    caller = call.caller
     client_id = caller.client.id
     return event_stream(
         "client",
@@ -168,10 +168,10 @@ def client_events(call: Call[None]) -> Response:
 
 
 @api.get("/api/mitra/events", auth=MITRA_STREAM, stream=True, errors=(Forbidden,))
-def mitra_events(call: Call[None]) -> Response:
+def mitra_events(call: Call[MitraCaller]) -> Response:
     """The mitra's live events: a snapshot (open offers), then offers and their closing.
     `?ticket=` (from `POST /api/mitra/stream-tickets`) may replace `Authorization`."""
-    caller: MitraCaller = call.caller
+    caller = call.caller
     mitra_id = caller.mitra.id
     return event_stream(
         "mitra",

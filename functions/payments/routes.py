@@ -25,14 +25,14 @@ api = Api("payments", title="Halo Bestie payments")
 
 
 @api.get("/api/client/entitlement", auth=CLIENT, response=EntitlementOut)
-def client_entitlement(call: Call[None]) -> EntitlementOut:
+def client_entitlement(call: Call[ClientCaller]) -> EntitlementOut:
     """Trial sessions left and bought credits."""
-    caller: ClientCaller = call.caller
+    caller = call.caller
     return EntitlementOut.of(payments.entitlement_of(caller.client))
 
 
 @api.get("/api/client/packages", auth=CLIENT, response=PackageListOut)
-def client_packages(call: Call[None]) -> PackageListOut:
+def client_packages(call: Call[ClientCaller]) -> PackageListOut:
     """Packages on sale, in the operators' order."""
     return PackageListOut.of(payments.active_packages())
 
@@ -46,13 +46,13 @@ def client_packages(call: Call[None]) -> PackageListOut:
     also={200: "The client's pending invoice for this package, reused (no Idempotency-Key)"},
     errors=(RegistrationRequired, PaymentProviderError, Conflict),
 )
-def create_payment(call: Call[PaymentIn]) -> Reply:
+def create_payment(call: Call[ClientCaller, PaymentIn]) -> Reply:
     """Buy a package: `201` with a new pending payment and the Xendit invoice URL to open;
     `200` with the existing one when the client already has a pending invoice for this
     package with at least 5 minutes left (without an Idempotency-Key; with one, a retry of
     the same key answers its first payment). At most `PAYMENT_CREATE_RATE` per client
     (429 rate_limited with Retry-After, nothing changed)."""
-    caller: ClientCaller = call.caller
+    caller = call.caller
     ratelimit.hit("payments", str(caller.client.id), get_config().payment_create_rate)
     payment, created = payments.start_payment(
         caller.client, call.body.package_id, call.idempotency_key
@@ -69,9 +69,9 @@ def create_payment(call: Call[PaymentIn]) -> Reply:
     response=PaymentOut,
     errors=(NotFound,),
 )
-def get_payment(call: Call[None]) -> PaymentOut:
+def get_payment(call: Call[ClientCaller]) -> PaymentOut:
     """One of the client's payments."""
-    caller: ClientCaller = call.caller
+    caller = call.caller
     payment_id: UUID = call.params["payment_id"]
     return PaymentOut.of(payments.payment_of(caller.client, payment_id))
 
@@ -83,6 +83,6 @@ def get_payment(call: Call[None]) -> PaymentOut:
     response=CallbackOut,
     summary="Xendit invoice callback (x-callback-token header); 200 once handled, also replays",
 )
-def xendit_invoice_callback(call: Call[InvoiceCallbackIn]) -> CallbackOut:
+def xendit_invoice_callback(call: Call[None, InvoiceCallbackIn]) -> CallbackOut:
     """Xendit invoice callback."""
     return CallbackOut(outcome=payments.handle_invoice_callback(call.body.to_domain()))

@@ -15,9 +15,9 @@ api = Api("presence", title="Halo Bestie presence")
 
 
 @api.get("/api/mitra/presence", auth=MITRA, response=PresenceOut, errors=(Suspended,))
-def read_presence(call: Call[None]) -> PresenceOut:
+def read_presence(call: Call[MitraCaller]) -> PresenceOut:
     """The caller's presence; `offline` as soon as the heartbeats lapsed."""
-    caller: MitraCaller = call.caller
+    caller = call.caller
     return PresenceOut.of(presence.view(caller.mitra))
 
 
@@ -28,9 +28,9 @@ def read_presence(call: Call[None]) -> PresenceOut:
     response=PresenceOut,
     errors=(Suspended,),
 )
-def set_presence(call: Call[PresenceIn]) -> PresenceOut:
+def set_presence(call: Call[MitraCaller, PresenceIn]) -> PresenceOut:
     """Go online or offline; idempotent, logs only real transitions."""
-    caller: MitraCaller = call.caller
+    caller = call.caller
     return PresenceOut.of(presence.set_status(caller.mitra, call.body.status))
 
 
@@ -40,10 +40,10 @@ def set_presence(call: Call[PresenceIn]) -> PresenceOut:
     status=204,
     errors=(NotOnline, Suspended),
 )
-def heartbeat(call: Call[None]) -> None:
+def heartbeat(call: Call[FirebaseUser]) -> None:
     """Keep the caller online; `409 not_online` when it is offline (toggle off in the app).
     A flood beyond `HEARTBEAT_RATE` per instance → 429 (counted in memory: no extra round
     trip on the hot path)."""
-    user: FirebaseUser = call.caller
+    user = call.caller
     ratelimit.hit_local("heartbeat", user.uid, get_config().heartbeat_rate)
     presence.heartbeat(user.uid)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
 from shared.domain import chat, sessions
@@ -22,17 +23,17 @@ api = Api("sessions", title="Halo Bestie sessions")
 
 
 @api.get("/api/client/sessions/active", auth=CLIENT, response=SessionOut, errors=(NotFound,))
-def client_active(call: Call[None]) -> SessionOut:
+def client_active(call: Call[ClientCaller]) -> SessionOut:
     """The client's active session."""
-    caller: ClientCaller = call.caller
+    caller = call.caller
     return SessionOut.of(sessions.active_for_client(caller.client.id))
 
 
 @api.get("/api/client/sessions", auth=CLIENT, query=PageQuery, response=SessionPageOut)
-def client_list(call: Call[None]) -> SessionPageOut:
+def client_list(call: Call[ClientCaller, None, PageQuery]) -> SessionPageOut:
     """The client's sessions, newest first."""
-    caller: ClientCaller = call.caller
-    query: PageQuery = call.query
+    caller = call.caller
+    query = call.query
     found = sessions.list_for_client(caller.client.id, limit=query.limit + 1, after=query.after)
     return SessionPageOut.of(found, query.limit)
 
@@ -43,9 +44,9 @@ def client_list(call: Call[None]) -> SessionPageOut:
     response=SessionOut,
     errors=(NotFound,),
 )
-def client_get(call: Call[None]) -> SessionOut:
+def client_get(call: Call[ClientCaller]) -> SessionOut:
     """One of the client's sessions."""
-    caller: ClientCaller = call.caller
+    caller = call.caller
     session_id: UUID = call.params["session_id"]
     return SessionOut.of(sessions.get(session_id, "client", caller.client.id))
 
@@ -57,18 +58,18 @@ def client_get(call: Call[None]) -> SessionOut:
     response=SessionOut,
     errors=(NotFound,),
 )
-def client_end(call: Call[EndSessionIn]) -> SessionOut:
+def client_end(call: Call[ClientCaller, EndSessionIn]) -> SessionOut:
     """End the session (idempotent)."""
-    caller: ClientCaller = call.caller
+    caller = call.caller
     session_id: UUID = call.params["session_id"]
     return SessionOut.of(sessions.end_as("client", caller.client.id, session_id, call.body.reason))
 
 
 @api.get("/api/mitra/sessions", auth=MITRA, query=MitraListQuery, response=SessionPageOut)
-def mitra_list(call: Call[None]) -> SessionPageOut:
+def mitra_list(call: Call[MitraCaller, None, MitraListQuery]) -> SessionPageOut:
     """The mitra's sessions, newest first, optionally only active or ended ones."""
-    caller: MitraCaller = call.caller
-    query: MitraListQuery = call.query
+    caller = call.caller
+    query = call.query
     found = sessions.list_for_mitra(
         caller.mitra.id, status=query.status, limit=query.limit + 1, after=query.after
     )
@@ -81,9 +82,9 @@ def mitra_list(call: Call[None]) -> SessionPageOut:
     response=SessionOut,
     errors=(NotFound,),
 )
-def mitra_get(call: Call[None]) -> SessionOut:
+def mitra_get(call: Call[MitraCaller]) -> SessionOut:
     """One of the mitra's sessions."""
-    caller: MitraCaller = call.caller
+    caller = call.caller
     session_id: UUID = call.params["session_id"]
     return SessionOut.of(sessions.get(session_id, "mitra", caller.mitra.id))
 
@@ -95,9 +96,9 @@ def mitra_get(call: Call[None]) -> SessionOut:
     response=SessionOut,
     errors=(NotFound,),
 )
-def mitra_end(call: Call[EndSessionIn]) -> SessionOut:
+def mitra_end(call: Call[MitraCaller, EndSessionIn]) -> SessionOut:
     """End the session (idempotent)."""
-    caller: MitraCaller = call.caller
+    caller = call.caller
     session_id: UUID = call.params["session_id"]
     return SessionOut.of(sessions.end_as("mitra", caller.mitra.id, session_id, call.body.reason))
 
@@ -108,15 +109,17 @@ def mitra_end(call: Call[EndSessionIn]) -> SessionOut:
 _SEND_ERRORS = (NotFound, SessionEnded, Conflict)
 
 
-def _send(call: Call[SendMessageIn], side: chat.Side, caller_id: UUID) -> Reply:
+def _send(call: Call[Any, SendMessageIn], side: chat.Side, caller_id: UUID) -> Reply:
     sent = chat.send(
         side, caller_id, call.params["session_id"], call.body.client_message_id, call.body.text
     )
     return Reply(MessageOut.of(sent.message), status=201 if sent.created else 200)
 
 
-def _history(call: Call[None], side: chat.Side, caller_id: UUID) -> MessagePageOut:
-    query: MessagesQuery = call.query
+def _history(
+    call: Call[Any, None, MessagesQuery], side: chat.Side, caller_id: UUID
+) -> MessagePageOut:
+    query = call.query
     before = query.after.params(UUID)["after_id"] if query.after else None
     found = chat.history(
         side,
@@ -142,9 +145,9 @@ def _history(call: Call[None], side: chat.Side, caller_id: UUID) -> MessagePageO
     errors=_SEND_ERRORS,
     also={200: "A retry with the same client_message_id and text: the first message"},
 )
-def client_send(call: Call[SendMessageIn]) -> Reply:
+def client_send(call: Call[ClientCaller, SendMessageIn]) -> Reply:
     """Send a message (201; a retry with the same client_message_id returns it with 200)."""
-    caller: ClientCaller = call.caller
+    caller = call.caller
     return _send(call, "client", caller.client.id)
 
 
@@ -155,9 +158,9 @@ def client_send(call: Call[SendMessageIn]) -> Reply:
     response=MessagePageOut,
     errors=(NotFound,),
 )
-def client_messages(call: Call[None]) -> MessagePageOut:
+def client_messages(call: Call[ClientCaller, None, MessagesQuery]) -> MessagePageOut:
     """The session's messages, newest first (or after `since`, oldest first)."""
-    caller: ClientCaller = call.caller
+    caller = call.caller
     return _history(call, "client", caller.client.id)
 
 
@@ -168,9 +171,9 @@ def client_messages(call: Call[None]) -> MessagePageOut:
     status=204,
     errors=(NotFound,),
 )
-def client_read(call: Call[ReadIn]) -> None:
+def client_read(call: Call[ClientCaller, ReadIn]) -> None:
     """Mark the messages up to `up_to` read; the mitra gets `chat.read`."""
-    caller: ClientCaller = call.caller
+    caller = call.caller
     chat.mark_read("client", caller.client.id, call.params["session_id"], call.body.up_to)
 
 
@@ -180,9 +183,9 @@ def client_read(call: Call[ReadIn]) -> None:
     status=204,
     errors=(NotFound, SessionEnded),
 )
-def client_typing(call: Call[None]) -> None:
+def client_typing(call: Call[ClientCaller]) -> None:
     """Tell the mitra the client is typing (`chat.typing`, never stored)."""
-    caller: ClientCaller = call.caller
+    caller = call.caller
     chat.typing("client", caller.client.id, call.params["session_id"])
 
 
@@ -195,9 +198,9 @@ def client_typing(call: Call[None]) -> None:
     errors=_SEND_ERRORS,
     also={200: "A retry with the same client_message_id and text: the first message"},
 )
-def mitra_send(call: Call[SendMessageIn]) -> Reply:
+def mitra_send(call: Call[MitraCaller, SendMessageIn]) -> Reply:
     """Send a message (201; a retry with the same client_message_id returns it with 200)."""
-    caller: MitraCaller = call.caller
+    caller = call.caller
     return _send(call, "mitra", caller.mitra.id)
 
 
@@ -208,9 +211,9 @@ def mitra_send(call: Call[SendMessageIn]) -> Reply:
     response=MessagePageOut,
     errors=(NotFound,),
 )
-def mitra_messages(call: Call[None]) -> MessagePageOut:
+def mitra_messages(call: Call[MitraCaller, None, MessagesQuery]) -> MessagePageOut:
     """The session's messages, newest first (or after `since`, oldest first)."""
-    caller: MitraCaller = call.caller
+    caller = call.caller
     return _history(call, "mitra", caller.mitra.id)
 
 
@@ -221,9 +224,9 @@ def mitra_messages(call: Call[None]) -> MessagePageOut:
     status=204,
     errors=(NotFound,),
 )
-def mitra_read(call: Call[ReadIn]) -> None:
+def mitra_read(call: Call[MitraCaller, ReadIn]) -> None:
     """Mark the messages up to `up_to` read; the client gets `chat.read`."""
-    caller: MitraCaller = call.caller
+    caller = call.caller
     chat.mark_read("mitra", caller.mitra.id, call.params["session_id"], call.body.up_to)
 
 
@@ -233,7 +236,7 @@ def mitra_read(call: Call[ReadIn]) -> None:
     status=204,
     errors=(NotFound, SessionEnded),
 )
-def mitra_typing(call: Call[None]) -> None:
+def mitra_typing(call: Call[MitraCaller]) -> None:
     """Tell the client the mitra is typing (`chat.typing`, never stored)."""
-    caller: MitraCaller = call.caller
+    caller = call.caller
     chat.typing("mitra", caller.mitra.id, call.params["session_id"])

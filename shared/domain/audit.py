@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection
 from shared import db
 from shared.store import audit
 from shared.store.audit import AuditRow
-from shared.web.pagination import Keyset
+from shared.store.paging import Keyset
 
 # Never written to the log, whatever a caller passes in before/after.
 _SECRET_KEYS = frozenset({"password", "password_hash", "token"})

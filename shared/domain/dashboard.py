@@ -17,7 +17,6 @@ sends the object when it changed and, unchanged, at least every `DASHBOARD_MAX_S
 from __future__ import annotations
 
 import dataclasses
-import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -26,6 +25,7 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from shared import db, valkey
+from shared.config import get_config
 from shared.domain import presence, settings, sweeper
 from shared.log import get_logger, log_event
 from shared.store import dashboard as store
@@ -41,11 +41,11 @@ logger = get_logger("halo.dashboard")
 
 
 def tick_s() -> float:
-    return float(os.environ.get("DASHBOARD_TICK_S", "1"))
+    return get_config().dashboard_tick_s
 
 
 def max_silence_s() -> float:
-    return float(os.environ.get("DASHBOARD_MAX_SILENCE_S", "5"))
+    return get_config().dashboard_max_silence_s
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ from shared.errors import NotFound
 from shared.store import mitras
 from shared.store import online_logs as store
 from shared.store.online_logs import DurationRow, TransitionRow
-from shared.web.pagination import Keyset
+from shared.store.paging import Keyset
 
 DEFAULT_DURATION_DAYS = 7
 

@@ -29,7 +29,7 @@ from shared.identity.operators import IssuedToken, issue_token
 from shared.identity.passwords import DUMMY_HASH, hash_password, verify_password
 from shared.store import operators
 from shared.store.operators import OperatorRow
-from shared.web.pagination import Keyset
+from shared.store.paging import Keyset
 
 MAX_FAILURES = 5
 FAILURE_WINDOW_S = 15 * 60

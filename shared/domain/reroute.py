@@ -20,9 +20,10 @@ from uuid import UUID
 from sqlalchemy.exc import IntegrityError
 
 from shared import db, events, valkey
-from shared.domain import audit, pairing, presence, session_admin, settings
+from shared.domain import audit, pairing, presence, settings
 from shared.domain import sessions as session_rules
-from shared.domain.session_admin import AdminSessionView
+from shared.domain.admin import sessions as admin_sessions
+from shared.domain.admin.sessions import AdminSessionView
 from shared.errors import AlreadySearching, AtCapacity, Conflict, NotFound, NotOnline, SessionEnded
 from shared.store import clients, load, mitras, sessions
 from shared.store import pairing as pairing_store
@@ -75,7 +76,7 @@ def to_mitra(operator_id: UUID, session_id: UUID, mitra_id: UUID) -> AdminSessio
     session_rules.announce_moved(locked.id, locked.mitra_id, "rerouted")
     # A re-blast still searching for this session is overtaken by the operator's choice.
     pairing.cancel_open_request(locked.client_id)
-    return session_admin.get_session(locked.id)
+    return admin_sessions.get_session(locked.id)
 
 
 def _require_active(session: SessionRow | None) -> None:

@@ -20,8 +20,8 @@ from shared.domain import settings, visibility
 from shared.errors import NotFound
 from shared.store import load
 from shared.store import sessions as store
+from shared.store.paging import Keyset
 from shared.store.sessions import AssignmentRow, SessionDetail, SessionRow
-from shared.web.pagination import Keyset
 
 Viewer = Literal["client", "mitra"]
 EndedBy = Literal["client", "mitra", "operator", "system"]

@@ -122,7 +122,7 @@ def publish(saved: VersionedSettings) -> None:
 
 def save(settings: ProductSettings, operator_id: str | None) -> VersionedSettings:
     """Store a new version and publish it (tests and seeds; operators go through
-    shared.domain.settings_admin, which also audits)."""
+    shared.domain.admin.settings, which also audits)."""
     with db.transaction() as connection:
         version = settings_versions.insert(
             connection, settings.model_dump(mode="json"), operator_id

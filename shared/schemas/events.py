@@ -11,7 +11,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 
-from shared.schemas.admin_live import DashboardOut
+from shared.schemas.admin.dashboard import DashboardOut
 
 
 class EventData(BaseModel):

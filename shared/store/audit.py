@@ -11,7 +11,7 @@ from uuid import UUID
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from shared.web.pagination import NO_KEYSET, Keyset
+from shared.store.paging import NO_KEYSET, Keyset
 
 COLUMNS = "id, operator_id, action, target_type, target_id, before, after, at"
 

@@ -10,7 +10,7 @@ from uuid import UUID
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from shared.web.pagination import NO_KEYSET, Keyset
+from shared.store.paging import NO_KEYSET, Keyset
 
 COLUMNS = (
     "id, name, phone, photo_url, firebase_uid, status, max_customers, is_online,"

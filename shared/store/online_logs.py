@@ -10,7 +10,7 @@ from uuid import UUID
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from shared.web.pagination import NO_KEYSET, Keyset
+from shared.store.paging import NO_KEYSET, Keyset
 
 TIME_ZONE = "Asia/Jakarta"
 

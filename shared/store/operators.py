@@ -10,7 +10,7 @@ from uuid import UUID
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from shared.web.pagination import NO_KEYSET, Keyset
+from shared.store.paging import NO_KEYSET, Keyset
 
 COLUMNS = "id, email, password_hash, role, status, password_changed_at, last_login_at, created_at"
 

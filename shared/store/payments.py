@@ -13,6 +13,8 @@ from uuid import UUID
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from shared.store.paging import NO_KEYSET, Keyset
+
 COLUMNS = (
     "id, client_id, package_id, sessions, amount, currency, status, idempotency_key,"
     " xendit_invoice_id, invoice_url, expires_at, paid_at, created_at, updated_at,"
@@ -285,11 +287,11 @@ def admin_page(
     *,
     status: str | None,
     client_id: UUID | None,
-    after: Any,
+    after: Keyset | None,
     limit: int,
 ) -> list[PaymentRow]:
-    """Newest first, by status and client; `after` is a pagination Keyset or None."""
-    keyset = after.params(UUID) if after is not None else {"after_at": None, "after_id": None}
+    """Newest first, by status and client."""
+    keyset = after.params(UUID) if after is not None else NO_KEYSET
     rows = connection.execute(
         sa.text(
             f"""

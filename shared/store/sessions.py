@@ -9,7 +9,7 @@ from uuid import UUID
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from shared.web.pagination import NO_KEYSET, Keyset
+from shared.store.paging import NO_KEYSET, Keyset
 
 COLUMNS = "id, client_id, mitra_id, status, started_at, ended_at, ended_by, end_reason, orphaned_at"
 

@@ -17,10 +17,11 @@ import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol
 
 from flask import Request, Response
 from pydantic import BaseModel, ValidationError
+from typing_extensions import TypeVar
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 
@@ -36,7 +37,12 @@ _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,128}$")
 
 logger = get_logger("halo.http")
 
-BodyT = TypeVar("BodyT", bound=BaseModel | None)
+# A handler states what its route's policy and models give it, once, in its signature:
+# `Call[OperatorCaller, MitraPatchIn]`, `Call[ClientCaller]`, `Call[OperatorCaller, None,
+# MitraQuery]`. Body and query default to None (the route declares neither).
+CallerT = TypeVar("CallerT", default=Any)
+BodyT = TypeVar("BodyT", bound=BaseModel | None, default=None)
+QueryT = TypeVar("QueryT", bound=BaseModel | None, default=None)
 
 
 class Authenticator(Protocol):
@@ -52,13 +58,14 @@ class Authenticator(Protocol):
 
 
 @dataclass(slots=True)
-class Call(Generic[BodyT]):
-    """Everything a handler needs of one request, already checked and typed."""
+class Call(Generic[CallerT, BodyT, QueryT]):
+    """Everything a handler needs of one request, already checked and typed: the caller its
+    route's policy admitted, the parsed body and query."""
 
     request: Request
-    caller: Any
+    caller: CallerT
     body: BodyT
-    query: Any
+    query: QueryT
     params: Mapping[str, Any]
     request_id: str
     # Stream routes whose policy can re-check an open stream's caller (shared.web.sse).
@@ -86,7 +93,7 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-Handler = Callable[[Call[Any]], Any]
+Handler = Callable[[Call[Any, Any, Any]], Any]
 
 
 @dataclass(frozen=True, slots=True)

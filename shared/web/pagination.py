@@ -3,13 +3,8 @@ opaque `?cursor=`, and `{"items": [...], "next_cursor": "..." | null}`.
 
 Pages are keyset pages over (timestamp DESC, id DESC), so a page never skips or repeats a
 row when rows are added while someone is paging, and the cost of page N does not grow
-with N. Stores take the decoded `Keyset` and fetch `limit + 1` rows; `page_of` turns the
-extra row into the next cursor.
-
-A store's query reads, for example:
-
-    WHERE (:after_at IS NULL OR (created_at, id) < (:after_at, :after_id))
-    ORDER BY created_at DESC, id DESC LIMIT :limit
+with N. Stores take the decoded `Keyset` (shared/store/paging.py) and fetch `limit + 1`
+rows; `page_of` turns the extra row into the next cursor.
 """
 
 from __future__ import annotations
@@ -17,7 +12,6 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
@@ -25,8 +19,8 @@ from pydantic import BaseModel, Field
 
 from shared import errors
 from shared.schemas.common import RequestModel
+from shared.store.paging import Keyset, bad_cursor
 from shared.web import untrusted
-from shared.web.untrusted import INT64_MAX, INT64_MIN
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
@@ -34,28 +28,6 @@ _MAX_ID_CHARS = 40
 
 RowT = TypeVar("RowT")
 ItemT = TypeVar("ItemT")
-
-
-@dataclass(frozen=True, slots=True)
-class Keyset:
-    """Where the previous page stopped: the last row's (timestamp, id)."""
-
-    at: datetime
-    id: str
-
-    def params(self, id_type: Callable[[str], Any] = str) -> dict[str, Any]:
-        """Query parameters; `id_type` (e.g. UUID, int) turns a forged id into a 400, and
-        an integer id must fit the `bigint` column it is compared with."""
-        try:
-            row_id = id_type(self.id)
-        except (ValueError, TypeError):
-            raise _bad_cursor() from None
-        if isinstance(row_id, int) and not INT64_MIN <= row_id <= INT64_MAX:
-            raise _bad_cursor()
-        return {"after_at": self.at, "after_id": row_id}
-
-
-NO_KEYSET: dict[str, Any] = {"after_at": None, "after_id": None}
 
 
 class PageQuery(RequestModel):
@@ -101,14 +73,12 @@ def decode_cursor(cursor: str) -> Keyset:
         untrusted.check_instant(at_time, "cursor")
         return Keyset(at=at_time, id=row_id)
     except (ValueError, TypeError, errors.InvalidRequest):
-        raise _bad_cursor() from None
+        raise bad_cursor() from None
 
 
-def _bad_cursor() -> errors.InvalidRequest:
-    return errors.InvalidRequest(
-        "The cursor is not one this API returned.",
-        fields=[{"field": "cursor", "error": "invalid_cursor"}],
-    )
+def by_created(row: Any) -> tuple[datetime, Any]:
+    """The usual page key: a row's (created_at, id)."""
+    return (row.created_at, row.id)
 
 
 def page_of(

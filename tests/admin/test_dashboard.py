@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from shared import db, valkey
 from shared.domain import dashboard, presence, settings
-from tests.admin.live_support import (
+from tests.support.admin import (
     Stream,
     go_offline,
     go_online,

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
-from tests.admin.live_support import go_offline, go_online, insert_mitra
+from tests.support.admin import go_offline, go_online, insert_mitra
 
 
 def _log(database, mitra_id: str, *rows: tuple[str, str]) -> None:

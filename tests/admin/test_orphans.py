@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from shared import valkey
 from shared.domain import settings
 from shared.store.heartbeats import HEARTBEATS_KEY
-from tests.admin.live_support import Stream, go_offline, go_online, load_of, only_these_online
+from tests.support.admin import Stream, go_offline, go_online, load_of, only_these_online
 from tests.support.presence import resync
 from tests.support.sessions import start_session
 

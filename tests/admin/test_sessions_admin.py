@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from shared.domain import pairing
 from tests.admin.conftest import audit_rows
-from tests.admin.live_support import (
+from tests.support.admin import (
     Stream,
     go_offline,
     go_online,

@@ -24,9 +24,9 @@ import sqlalchemy as sa
 from httpx_sse import connect_sse
 
 from shared.domain import settings
-from tests.admin.live_support import go_online
 from tests.pairing.conftest import make_overdue, open_stream  # noqa: F401 (fixture)
 from tests.push.conftest import new_token, pushes
+from tests.support.admin import go_online
 
 PHOTO = "https://cdn.halobestie.test/mitra.jpg"
 

@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from shared.errors import InvalidRequest
-from shared.schemas.admin import _phone
+from shared.schemas.admin.fields import _phone
 from shared.schemas.devices import device_token
 from tests.conftest import random_phone
 from tests.hostile.support import assert_contract_error

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 from shared.domain import settings
-from tests.admin.live_support import Stream, go_offline, go_online
+from tests.support.admin import Stream, go_offline, go_online
 from tests.support.sessions import start_session
 
 

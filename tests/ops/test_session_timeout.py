@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 import sqlalchemy as sa
 
 from shared import valkey
-from tests.admin.live_support import load_of
+from tests.support.admin import load_of
 from tests.support.sessions import start_session
 
 

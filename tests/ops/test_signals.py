@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import time
 
-from tests.admin.live_support import go_online
+from tests.support.admin import go_online
 
 
 def _wait_for(read, timeout: float = 5.0):  # type: ignore[no-untyped-def]

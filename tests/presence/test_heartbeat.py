@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from shared import valkey
 from shared.domain import presence
 from shared.store.heartbeats import HEARTBEATS_KEY, uid_cache_key
-from tests.presence.support import is_available, lapse, log_rows
+from tests.support.presence import is_available, lapse, log_rows
 
 URL = "/api/mitra/presence"
 HEARTBEAT = "/api/mitra/presence/heartbeat"

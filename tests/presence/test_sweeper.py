@@ -16,7 +16,7 @@ from shared import valkey
 from shared.domain import presence, sweeper
 from shared.domain.sweeper import Step
 from shared.store.heartbeats import CAPACITY_KEY, HEARTBEATS_KEY, LOAD_KEY
-from tests.presence.support import is_available, is_online_in_database, lapse, log_rows
+from tests.support.presence import is_available, is_online_in_database, lapse, log_rows
 
 URL = "/api/mitra/presence"
 HEARTBEAT = "/api/mitra/presence/heartbeat"

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from shared import valkey
 from shared.store.heartbeats import CAPACITY_KEY, uid_cache_key
-from tests.presence.support import is_available, is_online_in_database, lapse, log_rows
+from tests.support.presence import is_available, is_online_in_database, lapse, log_rows
 
 URL = "/api/mitra/presence"
 

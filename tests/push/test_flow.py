@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import json
 
-from tests.presence.support import lapse
 from tests.push.conftest import pushes
+from tests.support.presence import lapse
 
 
 def _shown(message):

@@ -15,8 +15,8 @@ import pytest
 import sqlalchemy as sa
 
 from shared.domain_events import pubsub_cloud_event
-from tests.presence.support import lapse
 from tests.push.conftest import deliver, deliver_raw, pushes
+from tests.support.presence import lapse
 
 
 def _types(messages):

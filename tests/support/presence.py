@@ -1,13 +1,16 @@
-"""Keep `presence:available` right when a test writes presence state by hand: after
-setting a heartbeat score, a load or a capacity directly, `resync` runs the same script the
-sweeper's rebuild runs (shared/lua/presence_available_sync.lua) for those mitras."""
+"""Presence helpers for tests. Keep `presence:available` right when a test writes presence
+state by hand: after setting a heartbeat score, a load or a capacity directly, `resync` runs
+the same script the sweeper's rebuild runs (shared/lua/presence_available_sync.lua) for those
+mitras. Also: read the online log, age a mitra's heartbeat (`lapse`), ask what pairing sees."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import sqlalchemy as sa
+
 from shared import valkey
-from shared.domain import settings
+from shared.domain import presence, settings
 from shared.store import heartbeats
 from shared.store.heartbeats import AVAILABLE_KEY, CAPACITY_KEY, HEARTBEATS_KEY, LOAD_KEY
 
@@ -53,3 +56,36 @@ def available_mismatches(mitra_ids: list[str]) -> list[str]:
         if (score is not None) != belongs or (belongs and score != beat):
             wrong.append(mitra_id)
     return wrong
+
+
+def log_rows(database: sa.Engine, mitra_id: str) -> list[tuple[str, str]]:
+    with database.connect() as connection:
+        rows = connection.execute(
+            sa.text("SELECT status, reason FROM mitra_online_log WHERE mitra_id = :id ORDER BY id"),
+            {"id": mitra_id},
+        )
+        return [(row.status, row.reason) for row in rows]
+
+
+def is_online_in_database(database: sa.Engine, mitra_id: str) -> bool:
+    with database.connect() as connection:
+        return bool(
+            connection.execute(
+                sa.text("SELECT is_online FROM mitras WHERE id = :id"), {"id": mitra_id}
+            ).scalar_one()
+        )
+
+
+def lapse(mitra_id: str, extra_s: float = 1.0) -> None:
+    """Make the mitra's last heartbeat older than the timeout, as silence would."""
+    timeout_s = settings.current().heartbeat_timeout_s
+    aged = presence.now_ms() - int((timeout_s + extra_s) * 1000)
+    assert valkey.client().zadd(HEARTBEATS_KEY, {mitra_id: aged}, xx=True, ch=True) == 1
+    resync(mitra_id)
+
+
+def is_available(mitra_id: str) -> bool:
+    """What pairing sees: a member scored at or after the fresh cutoff."""
+    score = valkey.client().zscore(HEARTBEATS_KEY, mitra_id)
+    cutoff = presence.fresh_cutoff_ms(settings.current(), presence.now_ms())
+    return score is not None and score >= cutoff

@@ -11,7 +11,7 @@ from shared.domain import audit
 from shared.errors import NotFound
 from shared.store import packages
 from shared.store.packages import PackageRow
-from shared.web.pagination import Keyset
+from shared.store.paging import Keyset
 
 
 def _state(row: PackageRow) -> dict[str, Any]:

@@ -7,8 +7,8 @@ from uuid import UUID
 
 from shared import db
 from shared.store import payments
+from shared.store.paging import Keyset
 from shared.store.payments import PaymentRow, WebhookEventRow
-from shared.web.pagination import Keyset
 
 
 def payment_page(

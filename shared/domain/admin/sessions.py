@@ -12,10 +12,10 @@ from shared import db
 from shared.domain import audit, pairing, time_range
 from shared.domain import sessions as session_rules
 from shared.errors import NotFound
-from shared.store import session_admin as store
 from shared.store import sessions
-from shared.store.session_admin import AdminSessionRow, StintRow
-from shared.web.pagination import Keyset
+from shared.store.admin import sessions as store
+from shared.store.admin.sessions import AdminSessionRow, StintRow
+from shared.store.paging import Keyset
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ from shared.errors import NotFound
 from shared.store import clients, ledger
 from shared.store.clients import ClientRow
 from shared.store.ledger import Balance
-from shared.web.pagination import Keyset
+from shared.store.paging import Keyset
 
 
 @dataclass(frozen=True, slots=True)

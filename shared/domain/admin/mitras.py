@@ -21,7 +21,7 @@ from shared.errors import NotFound, PhoneTaken
 from shared.store import heartbeats, mitras
 from shared.store.load import LOAD_KEY
 from shared.store.mitras import MitraRow
-from shared.web.pagination import Keyset
+from shared.store.paging import Keyset
 
 
 @dataclass(frozen=True, slots=True)

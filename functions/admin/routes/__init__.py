@@ -1,0 +1,29 @@
+"""Control-center routes (internal ingress only), one module per resource. Each route names
+the least role that may call it; roles nest (superadmin ⊇ admin ⊇ viewer).
+
+Importing a module registers its routes on the one `api` (functions/admin/api.py); `ORDER`
+is the route table's order, and so the OpenAPI document's."""
+
+from importlib import import_module
+
+from functions.admin.api import api
+
+ORDER = (
+    "operators",
+    "mitras",
+    "clients",
+    "settings",
+    "packages",
+    "audit",
+    "dashboard",
+    "dashboard_stream",
+    "health",
+    "payments",
+    "sweeper",
+    "sessions",
+    "online_logs",
+)
+for _module in ORDER:
+    import_module(f"{__name__}.{_module}")
+
+__all__ = ["api"]

@@ -1,0 +1,33 @@
+"""The operator-editable product settings, versioned (optimistic concurrency)."""
+
+from __future__ import annotations
+
+from functions.admin.api import api
+from shared.domain import settings
+from shared.domain.admin import settings as admin_settings
+from shared.errors import Conflict
+from shared.identity.operators import ADMIN, VIEWER, OperatorCaller
+from shared.schemas.admin.settings import SettingsIn, SettingsOut
+from shared.web import Call
+
+
+@api.get("/api/admin/settings", auth=VIEWER, response=SettingsOut)
+def get_settings(call: Call[OperatorCaller]) -> SettingsOut:
+    """The current settings and their version."""
+    return SettingsOut.of(settings.current_versioned())
+
+
+@api.put(
+    "/api/admin/settings",
+    auth=ADMIN,
+    body=SettingsIn,
+    response=SettingsOut,
+    errors=(Conflict,),
+)
+def put_settings(call: Call[OperatorCaller, SettingsIn]) -> SettingsOut:
+    """Save a new settings version (fields left out keep their value); with `version`, only
+    if nobody saved another since (else 409 conflict)."""
+    caller = call.caller
+    changes = call.body.model_dump(exclude_unset=True)
+    expected = changes.pop("version", None)
+    return SettingsOut.of(admin_settings.update_settings(caller.id, changes, expected))
