@@ -28,6 +28,7 @@ import sqlalchemy as sa
 
 from devstack.servers import free_port
 from devstack.stack import REPO_ROOT, FunctionServer, LocalStack, _inherited_env
+from shared import clock
 from shared.catalogue import load_catalogue
 
 CLIENT_THREADS = 8
@@ -235,7 +236,7 @@ def _costs_per_heartbeat(url: str, tokens: list[str]) -> dict[str, float]:
 def _sweep_cost() -> dict[str, float]:
     from shared import db, valkey
     from shared.domain import presence, settings
-    from shared.store.heartbeats import HEARTBEATS_KEY
+    from shared.store.live import keys
 
     prefix = "+62866" + "".join(secrets.choice("0123456789") for _ in range(3))
     with db.transaction() as connection:
@@ -262,16 +263,16 @@ def _sweep_cost() -> dict[str, float]:
                 ),
                 {"ids": ids},
             )
-        now = presence.now_ms()
+        now = clock.now_ms()
         lapsed = now - (settings.current().heartbeat_timeout_s + 10) * 1000
         pipe = client.pipeline(transaction=False)
-        pipe.zadd(HEARTBEATS_KEY, dict.fromkeys(ids, lapsed))
+        pipe.zadd(keys.HEARTBEATS, dict.fromkeys(ids, lapsed))
         for first in range(0, len(fakes), 10_000):
             chunk = fakes[first : first + 10_000]
             if with_fakes:
-                pipe.zadd(HEARTBEATS_KEY, dict.fromkeys(chunk, now + 3_600_000))
+                pipe.zadd(keys.HEARTBEATS, dict.fromkeys(chunk, now + 3_600_000))
             else:
-                pipe.zrem(HEARTBEATS_KEY, *chunk)
+                pipe.zrem(keys.HEARTBEATS, *chunk)
         pipe.execute()
 
     def timed() -> float:
@@ -293,7 +294,7 @@ def _sweep_cost() -> dict[str, float]:
     finally:
         pipe = client.pipeline(transaction=False)
         for first in range(0, len(fakes), 10_000):
-            pipe.zrem(HEARTBEATS_KEY, *fakes[first : first + 10_000])
+            pipe.zrem(keys.HEARTBEATS, *fakes[first : first + 10_000])
         pipe.execute()
     many, few = statistics.median(among_many), statistics.median(among_few)
     return {

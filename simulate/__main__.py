@@ -136,13 +136,12 @@ class Sampler(threading.Thread):
 
     def sample(self) -> None:
         from shared import valkey
-        from shared.domain.presence import HEARTBEATS_KEY
-        from shared.store.load import LOAD_KEY
+        from shared.store.live import keys
 
         ids = list(self.mitras)
         cutoff = int(time.time() * 1000 - self.world.heartbeat_timeout_s * 1000)
-        scores = valkey.client().zmscore(HEARTBEATS_KEY, ids)
-        loads = valkey.client().hmget(LOAD_KEY, ids)
+        scores = valkey.client().zmscore(keys.HEARTBEATS, ids)
+        loads = valkey.client().hmget(keys.LOAD, ids)
         online = [
             (mitra_id, int(load or 0))
             for mitra_id, score, load in zip(ids, scores, loads, strict=True)

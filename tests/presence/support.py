@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from shared import valkey
+from shared import clock, valkey
 from shared.domain import presence, settings
-from shared.store.heartbeats import HEARTBEATS_KEY
+from shared.store.live import keys
 from tests.support.presence import resync
 
 
@@ -31,13 +31,13 @@ def is_online_in_database(database: sa.Engine, mitra_id: str) -> bool:
 def lapse(mitra_id: str, extra_s: float = 1.0) -> None:
     """Make the mitra's last heartbeat older than the timeout, as silence would."""
     timeout_s = settings.current().heartbeat_timeout_s
-    aged = presence.now_ms() - int((timeout_s + extra_s) * 1000)
-    assert valkey.client().zadd(HEARTBEATS_KEY, {mitra_id: aged}, xx=True, ch=True) == 1
+    aged = clock.now_ms() - int((timeout_s + extra_s) * 1000)
+    assert valkey.client().zadd(keys.HEARTBEATS, {mitra_id: aged}, xx=True, ch=True) == 1
     resync(mitra_id)
 
 
 def is_available(mitra_id: str) -> bool:
     """What pairing sees: a member scored at or after the fresh cutoff."""
-    score = valkey.client().zscore(HEARTBEATS_KEY, mitra_id)
-    cutoff = presence.fresh_cutoff_ms(settings.current(), presence.now_ms())
+    score = valkey.client().zscore(keys.HEARTBEATS, mitra_id)
+    cutoff = presence.fresh_cutoff_ms(settings.current(), clock.now_ms())
     return score is not None and score >= cutoff

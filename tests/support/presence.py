@@ -8,8 +8,8 @@ from typing import Any
 
 from shared import valkey
 from shared.domain import settings
-from shared.store import heartbeats
-from shared.store.heartbeats import AVAILABLE_KEY, CAPACITY_KEY, HEARTBEATS_KEY, LOAD_KEY
+from shared.store.live import keys
+from shared.store.live import presence as heartbeats
 
 
 def resync(*mitra_ids: Any) -> None:
@@ -20,7 +20,7 @@ def resync(*mitra_ids: Any) -> None:
 
 def set_beat(mitra_id: Any, beat_ms: float) -> None:
     """The mitra's heartbeat score, as if it had beaten at that instant."""
-    valkey.client().zadd(HEARTBEATS_KEY, {str(mitra_id): beat_ms})
+    valkey.client().zadd(keys.HEARTBEATS, {str(mitra_id): beat_ms})
     resync(mitra_id)
 
 
@@ -29,10 +29,10 @@ def drop(*mitra_ids: Any) -> None:
     if mitra_ids:
         ids = [str(m) for m in mitra_ids]
         pipe = valkey.client().pipeline(transaction=True)
-        pipe.zrem(HEARTBEATS_KEY, *ids)
-        pipe.zrem(AVAILABLE_KEY, *ids)
-        pipe.hdel(LOAD_KEY, *ids)
-        pipe.hdel(CAPACITY_KEY, *ids)
+        pipe.zrem(keys.HEARTBEATS, *ids)
+        pipe.zrem(keys.AVAILABLE, *ids)
+        pipe.hdel(keys.LOAD, *ids)
+        pipe.hdel(keys.CAPACITY, *ids)
         pipe.execute()
 
 
@@ -41,10 +41,10 @@ def available_mismatches(mitra_ids: list[str]) -> list[str]:
     load and capacity (empty when the invariant holds)."""
     default = settings.current().max_customers_per_mitra
     client = valkey.client()
-    beats = client.zmscore(HEARTBEATS_KEY, mitra_ids)
-    listed = client.zmscore(AVAILABLE_KEY, mitra_ids)
-    loads = client.hmget(LOAD_KEY, mitra_ids)
-    capacities = client.hmget(CAPACITY_KEY, mitra_ids)
+    beats = client.zmscore(keys.HEARTBEATS, mitra_ids)
+    listed = client.zmscore(keys.AVAILABLE, mitra_ids)
+    loads = client.hmget(keys.LOAD, mitra_ids)
+    capacities = client.hmget(keys.CAPACITY, mitra_ids)
     wrong = []
     for mitra_id, beat, score, held, capacity in zip(
         mitra_ids, beats, listed, loads, capacities, strict=True
