@@ -86,15 +86,17 @@ def today() -> date:
 def snapshot(day: date | None = None) -> Dashboard:
     """The dashboard now; the day figures are for `day` (Asia/Jakarta), today by default."""
     current = settings.current()
-    figures_now = live.live_figures(presence.fresh_cutoff_ms(current, clock_now_ms()))
+    online, available, busy, finished_at, status = live.live_figures(
+        presence.fresh_cutoff_ms(current, clock_now_ms())
+    )
     day = day or today()
     with db.read() as connection:
         figures = store.figures(connection, day)
     as_of = datetime.now(UTC)
     return Dashboard(
-        mitras_online=figures_now.online,
-        mitras_available=figures_now.available,
-        mitras_busy=figures_now.busy,
+        mitras_online=online,
+        mitras_available=available,
+        mitras_busy=busy,
         clients_searching=figures.clients_searching,
         sessions_active=figures.sessions_active,
         sessions_today=figures.sessions_today,
@@ -109,7 +111,7 @@ def snapshot(day: date | None = None) -> Dashboard:
             else None
         ),
         day=day,
-        sweeper=_sweeper_state(figures_now.sweeper_finished_at, figures_now.sweeper_status, as_of),
+        sweeper=_sweeper_state(finished_at, status, as_of),
         as_of=as_of,
     )
 

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from sqlalchemy.engine import Connection
+
 from shared import db, events
 from shared.clock import now_ms
 from shared.domain import audit, pairing, presence, session_admin, settings
@@ -56,15 +58,7 @@ def to_mitra(operator_id: UUID, session_id: UUID, mitra_id: UUID) -> AdminSessio
             if locked.mitra_id == target.id:
                 raise Conflict("The session is already with that mitra.")
             sessions.reassign(connection, locked.id, to_mitra_id=target.id, reason="rerouted")
-            audit.record(
-                connection,
-                operator_id,
-                "session.reroute",
-                "session",
-                locked.id,
-                {"mitra_id": str(locked.mitra_id)},
-                {"mitra_id": str(target.id)},
-            )
+            _audit(connection, operator_id, locked, {"mitra_id": str(target.id)})
     except BaseException as exc:
         capacity.release(target.id, settings.current().max_customers_per_mitra)
         if isinstance(exc, presence.FullInPostgres):
@@ -74,6 +68,21 @@ def to_mitra(operator_id: UUID, session_id: UUID, mitra_id: UUID) -> AdminSessio
     # A re-blast still searching for this session is overtaken by the operator's choice.
     pairing.cancel_open_request(locked.client_id)
     return session_admin.get_session(locked.id)
+
+
+def _audit(
+    connection: Connection, operator_id: UUID, session: SessionRow, after: dict[str, str]
+) -> None:
+    """The operator's reroute in the audit log: the mitra it left, where it goes."""
+    audit.record(
+        connection,
+        operator_id,
+        "session.reroute",
+        "session",
+        session.id,
+        {"mitra_id": str(session.mitra_id)},
+        after,
+    )
 
 
 def _require_active(session: SessionRow | None) -> None:
@@ -114,15 +123,7 @@ def reblast(operator_id: UUID | None, session_id: UUID) -> RequestRow:
             refusal="A re-blast for this session is already searching.",
         )
         if operator_id is not None:
-            audit.record(
-                connection,
-                operator_id,
-                "session.reroute",
-                "session",
-                session.id,
-                {"mitra_id": str(session.mitra_id)},
-                {"pairing_request_id": str(row.id)},
-            )
+            _audit(connection, operator_id, session, {"pairing_request_id": str(row.id)})
     row = pairing.offer(row, client, current, exclude=session.mitra_id)
     if row.status == "searching":
         events.publish(

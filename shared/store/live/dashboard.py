@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from shared import valkey
 from shared.store.live import keys
 
 
-@dataclass(frozen=True, slots=True)
-class LiveFigures:
+class LiveFigures(NamedTuple):
     online: int
     available: int
     busy: int

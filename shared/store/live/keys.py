@@ -84,3 +84,25 @@ def revoked(uid: str) -> str:
 def erased(uid: str) -> str:
     """`erased:<sha256(uid)>`, written when the account is erased."""
     return ERASED_PREFIX + hashlib.sha256(uid.encode()).hexdigest()
+
+
+# -- stream tickets, rate limits ----------------------------------------------------------------
+TICKET_PREFIX = "stream-ticket"
+# `limits`' moving-window entries live under this prefix (shared.ratelimit); the library
+# builds the rest of each key.
+RATE_LIMIT_PREFIX = "ratelimit"
+
+
+def digest(who: str) -> str:
+    """A personal identifier (Firebase uid) as it may appear in a key name."""
+    return hashlib.sha256(who.encode()).hexdigest()
+
+
+def ticket(audience: str, ticket: str) -> str:
+    """`stream-ticket:<audience>:<sha256(ticket)>`: the subject a ticket was issued for."""
+    return f"{TICKET_PREFIX}:{audience}:{hashlib.sha256(ticket.encode()).hexdigest()}"
+
+
+def tickets_held(audience: str, who: str) -> str:
+    """`stream-ticket-held:<audience>:<sha256(who)>`: the ticket keys issued to one caller."""
+    return f"{TICKET_PREFIX}-held:{audience}:{digest(who)}"
