@@ -65,7 +65,14 @@ def set_capacity(mitra_id: str, max_customers: int | None, default_capacity: int
         pipe.hdel(keys.CAPACITY, mitra_id)
     else:
         pipe.hset(keys.CAPACITY, mitra_id, max_customers)
-    valkey.script("presence_available_sync")(
-        keys=keys.PRESENCE, args=[default_capacity, mitra_id], client=pipe
-    )
+    queue_sync_available(pipe, [mitra_id], default_capacity)
     pipe.execute()
+
+
+def queue_sync_available(client: Any, mitra_ids: list[str], default_capacity: int) -> Any:
+    """Recompute `presence:available` membership of these mitras from heartbeats, load and
+    capacity (shared/lua/presence_available_sync.lua), on a given client or pipeline: how
+    many memberships changed (or the pipeline)."""
+    return valkey.script("presence_available_sync")(
+        keys=keys.PRESENCE, args=[default_capacity, *mitra_ids], client=client
+    )

@@ -116,12 +116,9 @@ def sync_available(mitra_ids: Iterable[str], default_capacity: int) -> int:
     ids = list(mitra_ids)
     if not ids:
         return 0
-    script = valkey.script("presence_available_sync")
     pipe = valkey.client().pipeline(transaction=False)
     for first in range(0, len(ids), _CHUNK):
-        script(
-            keys=keys.PRESENCE, args=[default_capacity, *ids[first : first + _CHUNK]], client=pipe
-        )
+        capacity.queue_sync_available(pipe, ids[first : first + _CHUNK], default_capacity)
     return sum(int(changed) for changed in pipe.execute())
 
 
@@ -153,13 +150,12 @@ def add_missing(mitra_ids: Iterable[str], now_ms: int, default_capacity: int) ->
     ids = list(mitra_ids)
     if not ids:
         return 0
-    script = valkey.script("presence_available_sync")
     added = 0
     for first in range(0, len(ids), _CHUNK):
         chunk = ids[first : first + _CHUNK]
         pipe = valkey.client().pipeline(transaction=True)
         pipe.zadd(keys.HEARTBEATS, dict.fromkeys(chunk, now_ms), nx=True)
-        script(keys=keys.PRESENCE, args=[default_capacity, *chunk], client=pipe)
+        capacity.queue_sync_available(pipe, chunk, default_capacity)
         added += int(pipe.execute()[0])
     return added
 
