@@ -28,7 +28,6 @@ import sqlalchemy as sa
 
 from devstack.servers import free_port
 from devstack.stack import REPO_ROOT, FunctionServer, LocalStack, _inherited_env
-from shared import clock
 from shared.catalogue import load_catalogue
 
 CLIENT_THREADS = 8
@@ -235,8 +234,9 @@ def _costs_per_heartbeat(url: str, tokens: list[str]) -> dict[str, float]:
 
 def _sweep_cost() -> dict[str, float]:
     from shared import db, valkey
+    from shared.clock import now_ms
     from shared.domain import presence, settings
-    from shared.store.live import keys
+    from shared.store.live.keys import HEARTBEATS as HEARTBEATS_KEY
 
     prefix = "+62866" + "".join(secrets.choice("0123456789") for _ in range(3))
     with db.transaction() as connection:
@@ -263,16 +263,16 @@ def _sweep_cost() -> dict[str, float]:
                 ),
                 {"ids": ids},
             )
-        now = clock.now_ms()
+        now = now_ms()
         lapsed = now - (settings.current().heartbeat_timeout_s + 10) * 1000
         pipe = client.pipeline(transaction=False)
-        pipe.zadd(keys.HEARTBEATS, dict.fromkeys(ids, lapsed))
+        pipe.zadd(HEARTBEATS_KEY, dict.fromkeys(ids, lapsed))
         for first in range(0, len(fakes), 10_000):
             chunk = fakes[first : first + 10_000]
             if with_fakes:
-                pipe.zadd(keys.HEARTBEATS, dict.fromkeys(chunk, now + 3_600_000))
+                pipe.zadd(HEARTBEATS_KEY, dict.fromkeys(chunk, now + 3_600_000))
             else:
-                pipe.zrem(keys.HEARTBEATS, *chunk)
+                pipe.zrem(HEARTBEATS_KEY, *chunk)
         pipe.execute()
 
     def timed() -> float:
@@ -294,7 +294,7 @@ def _sweep_cost() -> dict[str, float]:
     finally:
         pipe = client.pipeline(transaction=False)
         for first in range(0, len(fakes), 10_000):
-            pipe.zrem(keys.HEARTBEATS, *fakes[first : first + 10_000])
+            pipe.zrem(HEARTBEATS_KEY, *fakes[first : first + 10_000])
         pipe.execute()
     many, few = statistics.median(among_many), statistics.median(among_few)
     return {

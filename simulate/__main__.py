@@ -136,12 +136,13 @@ class Sampler(threading.Thread):
 
     def sample(self) -> None:
         from shared import valkey
-        from shared.store.live import keys
+        from shared.store.live.keys import HEARTBEATS as HEARTBEATS_KEY
+        from shared.store.live.keys import LOAD as LOAD_KEY
 
         ids = list(self.mitras)
         cutoff = int(time.time() * 1000 - self.world.heartbeat_timeout_s * 1000)
-        scores = valkey.client().zmscore(keys.HEARTBEATS, ids)
-        loads = valkey.client().hmget(keys.LOAD, ids)
+        scores = valkey.client().zmscore(HEARTBEATS_KEY, ids)
+        loads = valkey.client().hmget(LOAD_KEY, ids)
         online = [
             (mitra_id, int(load or 0))
             for mitra_id, score, load in zip(ids, scores, loads, strict=True)

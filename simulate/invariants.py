@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from shared import valkey
-from shared.store.live import keys
+from shared.store.live.keys import LOAD as LOAD_KEY
 from simulate.chat import ChatLedger
 
 
@@ -78,7 +78,7 @@ def check_all(
             ids=mitra_ids,
         )
     }
-    loads = valkey.client().hmget(keys.LOAD, mitra_ids)
+    loads = valkey.client().hmget(LOAD_KEY, mitra_ids)
     load_mismatch = {
         mitra_id: (int(load or 0), held.get(mitra_id, 0))
         for mitra_id, load in zip(mitra_ids, loads, strict=True)
