@@ -11,9 +11,7 @@ stream never holds a Valkey connection of its own.
 
 from __future__ import annotations
 
-import time
-
-from shared import valkey
+from shared import clock, valkey
 from shared.store.live import keys
 
 TRACKED_AUDIENCES = frozenset({"mitra", "client"})
@@ -22,7 +20,7 @@ key = keys.open_streams
 
 
 def mark_open(audience: str, recipient_id: str, token: str, lapse_s: float) -> None:
-    now_ms = int(time.time() * 1000)
+    now_ms = clock.now_ms()
     lapse_ms = int(lapse_s * 1000)
     pipe = valkey.client().pipeline(transaction=False)
     pipe.zadd(key(audience, recipient_id), {token: now_ms + lapse_ms})
@@ -37,5 +35,5 @@ def mark_closed(audience: str, recipient_id: str, token: str) -> None:
 
 def is_open(audience: str, recipient_id: str) -> bool:
     """Whether any unlapsed stream of this recipient is marked open."""
-    now_ms = int(time.time() * 1000)
+    now_ms = clock.now_ms()
     return bool(valkey.client().zcount(key(audience, recipient_id), now_ms, "+inf"))
