@@ -16,7 +16,7 @@ included. Instead:
   longer than a token lives;
 - the heartbeat stays one Valkey round trip: its common path reads the UID cache only, and
   a revoked mitra's cache entry is deleted, so their next beat misses and the miss path
-  (`shared.domain.presence`) checks the mark before resolving the mitra again.
+  (`shared.identity.cached_mitra`) checks the mark before resolving the mitra again.
 
 A Valkey outage makes `admit` fail like any other Valkey call (503): a check that waved
 requests through would not be one. Losing Valkey's data forgets marks; the next sweep
