@@ -177,9 +177,9 @@ def _claim_vs_ping(valkey: redis.Redis) -> dict[str, float]:
                 key,
                 f"{key}:declined",
                 HEARTBEATS,
+                "bench:claim:available",
                 "presence:load",
                 "presence:capacity",
-                "bench:claim:available",
             ],
             args=[mitra, now_ms, now_ms - 60_000, 3],
         )
@@ -222,7 +222,7 @@ def _blast_script_cost(valkey: redis.Redis) -> dict[str, float]:
                 key = f"bench:blast:req:{request_id}"
                 started = time.perf_counter()
                 offered = blast(
-                    keys=[available, key, searching],
+                    keys=[key, searching, available],
                     args=[
                         now_ms - 60_000,
                         "bench-client",

@@ -234,8 +234,9 @@ def _costs_per_heartbeat(url: str, tokens: list[str]) -> dict[str, float]:
 
 def _sweep_cost() -> dict[str, float]:
     from shared import db, valkey
+    from shared.clock import now_ms
     from shared.domain import presence, settings
-    from shared.store.heartbeats import HEARTBEATS_KEY
+    from shared.store.live.keys import HEARTBEATS as HEARTBEATS_KEY
 
     prefix = "+62866" + "".join(secrets.choice("0123456789") for _ in range(3))
     with db.transaction() as connection:
@@ -262,7 +263,7 @@ def _sweep_cost() -> dict[str, float]:
                 ),
                 {"ids": ids},
             )
-        now = presence.now_ms()
+        now = now_ms()
         lapsed = now - (settings.current().heartbeat_timeout_s + 10) * 1000
         pipe = client.pipeline(transaction=False)
         pipe.zadd(HEARTBEATS_KEY, dict.fromkeys(ids, lapsed))

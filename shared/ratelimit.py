@@ -29,8 +29,9 @@ from limits.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter, R
 
 from shared import valkey
 from shared.errors import RateLimited
+from shared.store.live import keys
 
-KEY_PREFIX = "ratelimit"
+KEY_PREFIX = keys.RATE_LIMIT_PREFIX
 
 _lock = threading.Lock()
 _bound: tuple[redis.Redis, MovingWindowRateLimiter] | None = None

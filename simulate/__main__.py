@@ -136,8 +136,8 @@ class Sampler(threading.Thread):
 
     def sample(self) -> None:
         from shared import valkey
-        from shared.domain.presence import HEARTBEATS_KEY
-        from shared.store.load import LOAD_KEY
+        from shared.store.live.keys import HEARTBEATS as HEARTBEATS_KEY
+        from shared.store.live.keys import LOAD as LOAD_KEY
 
         ids = list(self.mitras)
         cutoff = int(time.time() * 1000 - self.world.heartbeat_timeout_s * 1000)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from shared import valkey
-from shared.store.load import LOAD_KEY
+from shared.store.live.keys import LOAD as LOAD_KEY
 from simulate.chat import ChatLedger
 
 

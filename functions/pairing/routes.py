@@ -7,7 +7,7 @@ from flask import Response
 
 from shared import events, ratelimit
 from shared.config import get_config
-from shared.domain import pairing, presence
+from shared.domain import pairing
 from shared.errors import (
     AlreadyInSession,
     AlreadyMatched,
@@ -26,8 +26,8 @@ from shared.errors import (
     Unavailable,
 )
 from shared.identity import tickets
-from shared.identity.firebase import FirebaseUser
-from shared.identity.policies import CLIENT, MITRA, MITRA_TOKEN, ClientCaller, MitraCaller
+from shared.identity.cached_mitra import MITRA_CACHED, CachedMitraCaller
+from shared.identity.policies import CLIENT, MITRA, ClientCaller, MitraCaller
 from shared.identity.tickets import CLIENT_STREAM, MITRA_STREAM
 from shared.schemas.pairing import (
     AcceptedOut,
@@ -101,16 +101,14 @@ def open_offers(call: Call[MitraCaller]) -> OffersOut:
 
 @api.post(
     "/api/mitra/pairing-requests/<uuid:request_id>/accept",
-    auth=MITRA_TOKEN,
+    auth=MITRA_CACHED,
     response=AcceptedOut,
     errors=(AlreadyTaken, Expired, AtCapacity, NotOffered, NotOnline, NotFound, Unavailable),
 )
-def accept(call: Call[FirebaseUser]) -> AcceptedOut:
+def accept(call: Call[CachedMitraCaller]) -> AcceptedOut:
     """Take the request: the first mitra wins and the session starts."""
-    user = call.caller
     # Resolved through Valkey, not PostgreSQL: every offered mitra may accept at once.
-    mitra_id = presence.resolve_mitra_id(user.uid)
-    match = pairing.accept(mitra_id, call.params["request_id"])
+    match = pairing.accept(call.caller.mitra_id, call.params["request_id"])
     return AcceptedOut(session_id=match.session.id, client=VisibleClientOut(**match.client))
 
 

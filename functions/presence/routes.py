@@ -6,8 +6,8 @@ from shared import ratelimit
 from shared.config import get_config
 from shared.domain import presence
 from shared.errors import NotOnline, Suspended
-from shared.identity.firebase import FirebaseUser
-from shared.identity.policies import MITRA, MITRA_TOKEN, MitraCaller
+from shared.identity.cached_mitra import MITRA_HEARTBEAT, HeartbeatCaller
+from shared.identity.policies import MITRA, MitraCaller
 from shared.schemas.presence import PresenceIn, PresenceOut
 from shared.web import Api, Call
 
@@ -36,14 +36,14 @@ def set_presence(call: Call[MitraCaller, PresenceIn]) -> PresenceOut:
 
 @api.post(
     "/api/mitra/presence/heartbeat",
-    auth=MITRA_TOKEN,
+    auth=MITRA_HEARTBEAT,
     status=204,
     errors=(NotOnline, Suspended),
 )
-def heartbeat(call: Call[FirebaseUser]) -> None:
+def heartbeat(call: Call[HeartbeatCaller]) -> None:
     """Keep the caller online; `409 not_online` when it is offline (toggle off in the app).
     A flood beyond `HEARTBEAT_RATE` per instance → 429 (counted in memory: no extra round
     trip on the hot path)."""
-    user = call.caller
-    ratelimit.hit_local("heartbeat", user.uid, get_config().heartbeat_rate)
-    presence.heartbeat(user.uid)
+    caller = call.caller
+    ratelimit.hit_local("heartbeat", caller.uid, get_config().heartbeat_rate)
+    presence.heartbeat(caller.uid, caller.resolve)

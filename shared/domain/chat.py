@@ -24,21 +24,20 @@ from uuid import UUID
 
 from sqlalchemy.engine import Connection
 
-from shared import chat_crypto, db, domain_events, events, ratelimit, valkey
+from shared import chat_crypto, db, domain_events, events, ratelimit
 from shared.config import get_config
 from shared.domain import settings
 from shared.errors import Conflict, InvalidRequest, NotFound, SessionEnded, Unavailable
 from shared.log import get_logger, log_event
 from shared.store import chat_messages as store
-from shared.store import open_streams
 from shared.store import sessions as session_store
 from shared.store.chat_messages import MessageRow
+from shared.store.live import pushes, streams
 from shared.store.sessions import SessionRow
 
 logger = get_logger("halo.chat")
 
 Side = Literal["client", "mitra"]
-PUSH_KEY_PREFIX = "chat:push:"
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,13 +145,11 @@ def _deliver(row: MessageRow, text: str, client_id: UUID, mitra_id: UUID) -> Non
 
 
 def _push_if_away(session_id: UUID, message_id: UUID, side: Side, recipient_id: UUID) -> None:
-    if open_streams.is_open(side, str(recipient_id)):
+    if streams.is_open(side, str(recipient_id)):
         return
     window = get_config().chat_push_window_s
-    if window > 0:
-        key = f"{PUSH_KEY_PREFIX}{session_id}:{side}"
-        if not valkey.client().set(key, "1", nx=True, ex=window):
-            return  # pushed for this chat moments ago; the notification collapses anyway
+    if window > 0 and not pushes.first_chat_push_in_window(session_id, side, window):
+        return  # pushed for this chat moments ago; the notification collapses anyway
     domain_events.emit(
         "chat.message",
         {

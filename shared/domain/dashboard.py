@@ -24,13 +24,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-from shared import db, valkey
+from shared import db
+from shared.clock import now_ms as clock_now_ms
 from shared.config import get_config
 from shared.domain import presence, settings, sweeper
 from shared.log import get_logger, log_event
 from shared.store import dashboard as store
 from shared.store.dashboard import OrphanRow
-from shared.store.heartbeats import AVAILABLE_KEY, HEARTBEATS_KEY
+from shared.store.live import dashboard as live
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 # A sweeper that has not finished a run for this long is reported stale (Scheduler fires
@@ -85,19 +86,17 @@ def today() -> date:
 def snapshot(day: date | None = None) -> Dashboard:
     """The dashboard now; the day figures are for `day` (Asia/Jakarta), today by default."""
     current = settings.current()
-    now_ms = presence.now_ms()
-    online, available, busy, finished_at, status = valkey.script("dashboard_live")(
-        keys=[HEARTBEATS_KEY, AVAILABLE_KEY, sweeper.LAST_RUN_KEY],
-        args=[presence.fresh_cutoff_ms(current, now_ms)],
+    online, available, busy, finished_at, status = live.live_figures(
+        presence.fresh_cutoff_ms(current, clock_now_ms())
     )
     day = day or today()
     with db.read() as connection:
         figures = store.figures(connection, day)
     as_of = datetime.now(UTC)
     return Dashboard(
-        mitras_online=int(online),
-        mitras_available=int(available),
-        mitras_busy=int(busy),
+        mitras_online=online,
+        mitras_available=available,
+        mitras_busy=busy,
         clients_searching=figures.clients_searching,
         sessions_active=figures.sessions_active,
         sessions_today=figures.sessions_today,
@@ -112,7 +111,7 @@ def snapshot(day: date | None = None) -> Dashboard:
             else None
         ),
         day=day,
-        sweeper=_sweeper_state(finished_at or None, status or None, as_of),
+        sweeper=_sweeper_state(finished_at, status, as_of),
         as_of=as_of,
     )
 

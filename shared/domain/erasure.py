@@ -33,7 +33,7 @@ from uuid import UUID
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from shared import db, valkey
+from shared import db
 from shared.domain import audit, pairing, presence, sessions
 from shared.errors import Conflict, Forbidden, NotFound, ProfileMissing
 from shared.identity import firebase, revocation, tickets
@@ -43,6 +43,7 @@ from shared.store import chat_messages, clients, mitras
 from shared.store import devices as device_store
 from shared.store import sessions as session_store
 from shared.store.clients import ClientRow
+from shared.store.live import identity as live_identity
 from shared.store.mitras import MitraRow
 
 logger = get_logger("halo.erasure")
@@ -80,10 +81,6 @@ def _text(value: UUID | None) -> str | None:
     return None if value is None else str(value)
 
 
-def marker_key(uid: str) -> str:
-    return revocation.erased_key(uid)
-
-
 # -- clients ---------------------------------------------------------------------------------
 
 
@@ -94,10 +91,10 @@ def delete_own_account(user: FirebaseUser) -> Erasure:
         if client is None and mitras.by_uid(connection, user.uid) is not None:
             raise Forbidden("Mitra accounts are closed by an operator.")
     if client is None:
-        remembered = valkey.client().get(marker_key(user.uid))
+        remembered = live_identity.erased_client_id(user.uid)
         if remembered is None:
             raise ProfileMissing()
-        return recorded(UUID(remembered.decode() if isinstance(remembered, bytes) else remembered))
+        return recorded(UUID(remembered))
     return _erase(client, erased_by="client", operator_id=None, reason=None)
 
 
@@ -115,7 +112,7 @@ def erase_client(actor_id: UUID, client_id: UUID, reason: str) -> Erasure:
 def is_erased_uid(uid: str) -> bool:
     """True while a just-erased account's tokens may still be in circulation (they must not
     register a new profile under the old uid)."""
-    return bool(valkey.client().exists(marker_key(uid)))
+    return live_identity.is_erased(uid)
 
 
 def recorded(client_id: UUID) -> Erasure:
@@ -175,7 +172,7 @@ def _erase(
     firebase_deleted = firebase.delete_user(uid)
     # Before the commit: a racing repeat that no longer finds the profile by uid must find
     # the marker (while the profile still names the uid, the marker is never consulted).
-    valkey.client().set(marker_key(uid), str(client.id), ex=ERASED_MARKER_TTL_S)
+    live_identity.mark_erased(uid, str(client.id), ERASED_MARKER_TTL_S)
     with db.transaction() as connection:
         locked = clients.by_id(connection, client.id, lock=True)
         already = locked is None or locked.erased_at is not None

@@ -21,10 +21,11 @@ from typing import Literal
 
 import sqlalchemy as sa
 
-from shared import db, valkey
+from shared import db
 from shared.domain import sweeper
 from shared.domain.dashboard import SWEEPER_STALE_S
 from shared.log import get_logger, log_event
+from shared.store import live
 
 State = Literal["ok", "degraded", "down"]
 _RANK: dict[State, int] = {"ok": 0, "degraded": 1, "down": 2}
@@ -72,7 +73,7 @@ def _select_one() -> None:
 
 
 def _ping() -> None:
-    valkey.client().ping()
+    live.ping()
 
 
 def _timed(probe: Callable[[], None]) -> Check:

@@ -23,7 +23,6 @@ the event is raised for redelivery (its other devices are skipped then, already 
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -33,20 +32,17 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from shared import db, fcm, valkey
+from shared import db, fcm
+from shared.clock import now_ms as clock_now_ms
 from shared.domain import devices, presence, settings
-from shared.domain.pairing import SEARCHING_KEY
 from shared.domain.push_text import Kind, render
 from shared.log import get_logger, log_event
 from shared.store import devices as device_store
-from shared.store import open_streams
-from shared.store.load import AVAILABLE_KEY
+from shared.store.live import pushes, streams
 
 logger = get_logger("halo.notifier")
 
 WAITING_WINDOW_S = 30
-WAITING_KEY_PREFIX = "push:waiting:"
-SENT_KEY_PREFIX = "push:sent:"
 # Pub/Sub gives up on a message after its retries (minutes); a day bounds the claim keys.
 SENT_TTL_S = 86_400
 SEND_THREADS = 16
@@ -249,25 +245,21 @@ def _offline(event: DomainEvent) -> list[Notification]:
 
 def _waiting(event: DomainEvent) -> list[Notification]:
     data = PairingSearching.model_validate(event.data)
-    now_ms = presence.now_ms()
+    now_ms = clock_now_ms()
     ttl_s = int(data.expires_at.timestamp() - now_ms / 1000)
     if ttl_s <= 0:
         return []  # the search is over: a "waiting" push would be untrue
     current = settings.current()
-    searching, chosen = valkey.script("push_waiting")(
-        keys=[AVAILABLE_KEY, SEARCHING_KEY],
-        args=[
-            presence.fresh_cutoff_ms(current, now_ms),
-            now_ms,
-            str(data.exclude_mitra_id or ""),
-            open_streams.key("mitra", ""),
-            WAITING_KEY_PREFIX,
-            WAITING_WINDOW_S * 1000,
-        ],
+    waiting = pushes.choose_waiting(
+        presence.fresh_cutoff_ms(current, now_ms),
+        now_ms,
+        str(data.exclude_mitra_id or ""),
+        WAITING_WINDOW_S * 1000,
     )
+    chosen = waiting.chosen
     if not chosen:
         return []
-    count = max(1, int(searching))
+    count = max(1, waiting.searching)
     return [
         Notification(
             "mitra",
@@ -284,7 +276,7 @@ def _waiting(event: DomainEvent) -> list[Notification]:
 
 def _chat_message(event: DomainEvent) -> list[Notification]:
     data = ChatMessage.model_validate(event.data)
-    if open_streams.is_open(data.recipient, str(data.recipient_id)):
+    if streams.is_open(data.recipient, str(data.recipient_id)):
         return []  # the app is listening again: it has the message live
     return [
         Notification(
@@ -377,24 +369,18 @@ def _device_pairs(
                 yield device, note
 
 
-def _sent_key(event_id: str, token: str) -> str:
-    return f"{SENT_KEY_PREFIX}{event_id}:{hashlib.sha256(token.encode()).hexdigest()[:32]}"
-
-
 def _claim(
     event_id: str, pairs: list[tuple[device_store.DeviceRow, Notification]]
 ) -> list[tuple[device_store.DeviceRow, Notification]]:
-    """The pairs this delivery sends: one SET NX per device, all in one round trip."""
+    """The pairs this delivery sends: one mark per device, all in one round trip."""
     if not pairs:
         return []
-    pipe = valkey.client().pipeline(transaction=False)
-    for device, _note in pairs:
-        pipe.set(_sent_key(event_id, device.token), "1", nx=True, ex=SENT_TTL_S)
-    return [pair for pair, won in zip(pairs, pipe.execute(), strict=True) if won]
+    won = pushes.claim_sends(event_id, [device.token for device, _note in pairs], SENT_TTL_S)
+    return [pair for pair, first in zip(pairs, won, strict=True) if first]
 
 
 def _release(event_id: str, failed: list[device_store.DeviceRow]) -> None:
-    valkey.client().delete(*(_sent_key(event_id, d.token) for d in failed))
+    pushes.release_sends(event_id, [d.token for d in failed])
 
 
 def _push(

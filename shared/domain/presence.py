@@ -10,30 +10,31 @@ PostgreSQL (`reconcile`). See docs/presence.md.
 
 from __future__ import annotations
 
-import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import Literal, Protocol
 from uuid import UUID
 
 from sqlalchemy.engine import Connection
 
-from shared import db, domain_events, events, valkey
+from shared import db, domain_events, events
+from shared.clock import now_ms
 from shared.domain import settings
 from shared.domain.settings import ProductSettings
-from shared.errors import AtCapacity, Forbidden, NotFound, NotOnline, Suspended, Unauthenticated
-from shared.identity import revocation
+from shared.errors import AtCapacity, NotFound, NotOnline
 from shared.log import get_logger, log_event
-from shared.store import heartbeats, mitras, presence_transitions
+from shared.store import mitras, presence_transitions
 from shared.store import sessions as session_store
-from shared.store.heartbeats import HEARTBEATS_KEY, Beat, uid_cache_key
-from shared.store.load import CAPACITY_KEY, LOAD_KEY
+from shared.store.live import capacity, pubsub
+from shared.store.live import presence as heartbeats
+from shared.store.live.presence import Beat
 from shared.store.mitras import MitraRow
-from shared.store.online_log import Reason
+from shared.store.presence_transitions import Reason
 
 __all__ = [
-    "HEARTBEATS_KEY",
     "FullInPostgres",
+    "MissResolution",
     "PresenceView",
     "expire_lapsed",
     "forget_mitra_identity",
@@ -43,11 +44,8 @@ __all__ = [
     "heal_load",
     "heartbeat",
     "lock_room_for_session",
-    "now_ms",
     "reconcile",
-    "resolve_mitra_id",
     "set_status",
-    "uid_cache_key",
     "view",
 ]
 
@@ -63,13 +61,6 @@ class PresenceView:
     last_heartbeat_at: datetime | None
     heartbeat_interval_s: int
     heartbeat_timeout_s: int
-
-
-def now_ms() -> int:
-    """Epoch milliseconds on this server's clock. Times are passed into the Lua scripts
-    rather than read there with TIME, so scripts stay deterministic (replication-safe on
-    every server version) and tests can pass any instant."""
-    return time.time_ns() // 1_000_000
 
 
 def fresh_cutoff_ms(current: ProductSettings, now: int) -> int:
@@ -159,10 +150,23 @@ def forget_mitra_identity(firebase_uid: str | None) -> None:
 # -- the hot path ----------------------------------------------------------------------------
 
 
-def heartbeat(firebase_uid: str) -> None:
+class MissResolution(Protocol):
+    """What the heartbeat's cache-miss path learns from PostgreSQL (the identity policy
+    resolves it, refusing whoever may not heartbeat: shared.identity.cached_mitra)."""
+
+    @property
+    def mitra(self) -> MitraRow: ...
+
+    @property
+    def held(self) -> int:
+        """Active sessions PostgreSQL holds for the mitra."""
+        ...
+
+
+def heartbeat(firebase_uid: str, resolve: Callable[[], MissResolution]) -> None:
     """Refresh the caller's heartbeat: one Valkey round trip, no SQL, while the UID is cached.
 
-    On a cache miss PostgreSQL resolves the caller once (refusing non-mitras and suspended
+    On a cache miss `resolve` asks PostgreSQL once (refusing non-mitras and suspended
     mitras) and the resolution is cached with the same round trip that records the beat.
     Raises `NotOnline` when the mitra is offline or its heartbeats already lapsed."""
     now = now_ms()
@@ -170,7 +174,8 @@ def heartbeat(firebase_uid: str) -> None:
     cutoff = fresh_cutoff_ms(current, now)
     outcome = heartbeats.beat(firebase_uid, now, cutoff)
     if outcome is Beat.UNKNOWN_UID:
-        mitra, held = _active_mitra_and_load(firebase_uid)
+        resolved = resolve()
+        mitra = resolved.mitra
         # Online in PostgreSQL but missing from Valkey means Valkey lost it: the cache miss
         # (the UID cache went with it) is where presence rebuilds, one heartbeat later —
         # with the load and capacity PostgreSQL holds, so a full mitra is not offered more.
@@ -181,57 +186,11 @@ def heartbeat(firebase_uid: str) -> None:
             resolved_mitra_id=str(mitra.id),
             restore=mitra.is_online,
             default_capacity=current.max_customers_per_mitra,
-            held=held,
+            held=resolved.held,
             max_customers=mitra.max_customers,
         )
     if outcome is not Beat.OK:
         raise NotOnline()
-
-
-def resolve_mitra_id(firebase_uid: str) -> UUID:
-    """The active mitra behind a Firebase UID, through the UID cache the heartbeat keeps:
-    one Valkey GET, PostgreSQL only on a miss. Suspension deletes the cache entry, so a
-    suspended mitra is refused here at once (403 suspended).
-
-    Only the heartbeat fills the cache: a miss there is how it learns that Valkey lost its
-    data and presence must be restored from PostgreSQL, so a miss here must stay a miss.
-    An online mitra heartbeats every interval, so its entry is normally there."""
-    cached = heartbeats.cached_mitra_id(firebase_uid)
-    if cached is not None:
-        return UUID(cached)
-    return _active_mitra(firebase_uid).id
-
-
-def _active_mitra(firebase_uid: str) -> MitraRow:
-    _refuse_revoked(firebase_uid)
-    with db.read() as connection:
-        mitra = mitras.by_uid(connection, firebase_uid)
-    return _require_active(mitra)
-
-
-def _active_mitra_and_load(firebase_uid: str) -> tuple[MitraRow, int]:
-    """The heartbeat's cache-miss path (first beat, hourly TTL, after Valkey lost its data):
-    the caller and the sessions it holds, in one read."""
-    _refuse_revoked(firebase_uid)
-    with db.read() as connection:
-        mitra = mitras.by_uid(connection, firebase_uid)
-        held = mitras.active_session_count(connection, mitra.id) if mitra else 0
-    return _require_active(mitra), held
-
-
-def _refuse_revoked(firebase_uid: str) -> None:
-    # The UID-cache miss paths: the sweeper deletes a revoked uid's cache entry, so its next
-    # heartbeat or accept lands here, off the common path.
-    if revocation.is_revoked(firebase_uid):
-        raise Unauthenticated("This account is disabled.")
-
-
-def _require_active(mitra: MitraRow | None) -> MitraRow:
-    if mitra is None:
-        raise Forbidden("Only mitras may use this. Log in with your mitra phone number.")
-    if mitra.suspended:
-        raise Suspended()
-    return mitra
 
 
 # -- capacity, enforced by PostgreSQL too -----------------------------------------------------
@@ -274,7 +233,7 @@ def heal_load(refusal: FullInPostgres) -> None:
         mitra_id=str(refusal.mitra.id),
         held=refusal.held,
     )
-    heartbeats.restore_load(
+    capacity.restore_load(
         str(refusal.mitra.id),
         refusal.held,
         refusal.mitra.max_customers,
@@ -363,10 +322,10 @@ def _reconcile_load() -> dict[str, int]:
     """`presence:load` follows active sessions. Too low is fixed at once (it could let a
     mitra exceed capacity); too high only when the same surplus outlived a whole sweep
     interval, because a claim in flight has Valkey ahead of PostgreSQL for milliseconds."""
-    seen = heartbeats.read_hash(LOAD_KEY)
+    seen = heartbeats.loads()
     with db.read() as connection:
         truth = mitras.active_session_counts(connection)
-    suspected = heartbeats.read_hash(heartbeats.LOAD_SUSPECTS_KEY)
+    suspected = heartbeats.load_suspects()
     changes: list[tuple[str, str, str]] = []
     suspects: dict[str, str] = {}
     for mitra_id in seen.keys() | truth.keys():
@@ -378,13 +337,13 @@ def _reconcile_load() -> dict[str, int]:
             changes.append((mitra_id, seen.get(mitra_id, ""), str(want) if want else ""))
         else:
             suspects[mitra_id] = mark
-    fixed = heartbeats.compare_and_set(LOAD_KEY, changes)
-    heartbeats.replace_hash(heartbeats.LOAD_SUSPECTS_KEY, suspects)
+    fixed = heartbeats.fix_loads(changes)
+    heartbeats.replace_load_suspects(suspects)
     return {"load_fixed": fixed, "load_suspect": len(suspects)}
 
 
 def _reconcile_capacity() -> int:
-    seen = heartbeats.read_hash(CAPACITY_KEY)
+    seen = heartbeats.capacities()
     with db.read() as connection:
         truth = {m: str(n) for m, n in mitras.capacity_overrides(connection).items()}
     changes = [
@@ -392,7 +351,7 @@ def _reconcile_capacity() -> int:
         for mitra_id in seen.keys() | truth.keys()
         if seen.get(mitra_id) != truth.get(mitra_id)
     ]
-    return heartbeats.compare_and_set(CAPACITY_KEY, changes)
+    return heartbeats.fix_capacities(changes)
 
 
 def _take_offline(mitra_ids: list[str], reason: Reason) -> list[str]:
@@ -408,13 +367,13 @@ def _take_offline(mitra_ids: list[str], reason: Reason) -> list[str]:
 def _announce_offline(mitra_ids: list[str], reason: Reason) -> None:
     if not mitra_ids:
         return
-    pipe = valkey.client().pipeline(transaction=False)
-    for mitra_id in mitra_ids:
-        pipe.publish(
+    pubsub.publish_all(
+        (
             events.channel("mitra", mitra_id),
             events.envelope("presence.offline", {"reason": reason}),
         )
-    pipe.execute()
+        for mitra_id in mitra_ids
+    )
     if reason == "heartbeat_timeout":
         # Auto-offline: the mitra's phone is told (push), since its app is likely closed.
         domain_events.emit("presence.offline", {"mitra_ids": mitra_ids, "reason": reason})

@@ -1,34 +1,34 @@
 """Rerouting an active session to another mitra; the client keeps the same session.
 
 - **To a named mitra**: `shared/lua/reroute_claim.lua` takes one unit of the target's
-  capacity with the same presence and capacity checks, on the same keys, as pairing's claim
-  (so a reroute racing an accept for the mitra's last unit cannot exceed its capacity); then
+  capacity by the same rule as pairing's claim (`shared/lua/steps/take_unit.lua`, so a
+  reroute racing an accept for the mitra's last unit cannot exceed its capacity); then
   one PostgreSQL transaction moves the session (current assignment closed, a `rerouted` one
   opened, `sessions.mitra_id` updated, audit entry). If that transaction fails the unit is
   given back; after it commits the old mitra's unit is released and the client and both
   mitras get `session.rerouted`.
 - **By re-blast**: a pairing request with `reroute_session` set is blasted through pairing's
   own blast to every available mitra except the current one; the mitra who accepts it takes
-  the session over through pairing's accept (`shared.domain.pairing._match`), not a new one.
+  the session over through pairing's accept (`shared.domain.pairing.matching`), not a new
+  one. Both paths insert their request through `pairing.insert_searching`.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.engine import Connection
 
-from shared import db, events, valkey
+from shared import db, events
+from shared.clock import now_ms
 from shared.domain import audit, pairing, presence, settings
 from shared.domain import sessions as session_rules
 from shared.domain.admin import sessions as admin_sessions
 from shared.domain.admin.sessions import AdminSessionView
-from shared.errors import AlreadySearching, AtCapacity, Conflict, NotFound, NotOnline, SessionEnded
-from shared.store import clients, load, mitras, sessions
-from shared.store import pairing as pairing_store
-from shared.store.heartbeats import AVAILABLE_KEY, HEARTBEATS_KEY
-from shared.store.load import CAPACITY_KEY, LOAD_KEY
+from shared.errors import AtCapacity, Conflict, NotFound, NotOnline, SessionEnded
+from shared.store import clients, mitras, sessions
+from shared.store.live import capacity
+from shared.store.live.capacity import Take
 from shared.store.pairing import RequestRow
 from shared.store.sessions import SessionRow
 
@@ -59,17 +59,9 @@ def to_mitra(operator_id: UUID, session_id: UUID, mitra_id: UUID) -> AdminSessio
             if locked.mitra_id == target.id:
                 raise Conflict("The session is already with that mitra.")
             sessions.reassign(connection, locked.id, to_mitra_id=target.id, reason="rerouted")
-            audit.record(
-                connection,
-                operator_id,
-                "session.reroute",
-                "session",
-                locked.id,
-                {"mitra_id": str(locked.mitra_id)},
-                {"mitra_id": str(target.id)},
-            )
+            _audit(connection, operator_id, locked, {"mitra_id": str(target.id)})
     except BaseException as exc:
-        load.release(target.id, settings.current().max_customers_per_mitra)
+        capacity.release(target.id, settings.current().max_customers_per_mitra)
         if isinstance(exc, presence.FullInPostgres):
             presence.heal_load(exc)
         raise
@@ -77,6 +69,21 @@ def to_mitra(operator_id: UUID, session_id: UUID, mitra_id: UUID) -> AdminSessio
     # A re-blast still searching for this session is overtaken by the operator's choice.
     pairing.cancel_open_request(locked.client_id)
     return admin_sessions.get_session(locked.id)
+
+
+def _audit(
+    connection: Connection, operator_id: UUID, session: SessionRow, after: dict[str, str]
+) -> None:
+    """The operator's reroute in the audit log: the mitra it left, where it goes."""
+    audit.record(
+        connection,
+        operator_id,
+        "session.reroute",
+        "session",
+        session.id,
+        {"mitra_id": str(session.mitra_id)},
+        after,
+    )
 
 
 def _require_active(session: SessionRow | None) -> None:
@@ -88,17 +95,12 @@ def _require_active(session: SessionRow | None) -> None:
 
 def _take_capacity_unit(mitra_id: UUID) -> None:
     current = settings.current()
-    code = valkey.script("reroute_claim")(
-        keys=[HEARTBEATS_KEY, LOAD_KEY, CAPACITY_KEY, AVAILABLE_KEY],
-        args=[
-            str(mitra_id),
-            presence.fresh_cutoff_ms(current, presence.now_ms()),
-            current.max_customers_per_mitra,
-        ],
+    code = capacity.take_unit(
+        mitra_id, presence.fresh_cutoff_ms(current, now_ms()), current.max_customers_per_mitra
     )
-    if code == "not_online":
+    if code is Take.NOT_ONLINE:
         raise NotOnline("That mitra is not online.", mitra_id=str(mitra_id))
-    if code == "at_capacity":
+    if code is Take.AT_CAPACITY:
         raise AtCapacity("That mitra already has as many clients as they can take.")
 
 
@@ -107,7 +109,6 @@ def reblast(operator_id: UUID | None, session_id: UUID) -> RequestRow:
     takes it over. The request (searching, or `no_bestie` when nobody was available, in which
     case the session stays where it is). `operator_id` None: the sweeper's orphan handling."""
     current = settings.current()
-    created_at = datetime.now(UTC)
     with db.transaction() as connection:
         session = sessions.lock_active(connection, session_id)
         if session is None:
@@ -115,32 +116,15 @@ def reblast(operator_id: UUID | None, session_id: UUID) -> RequestRow:
         assert session is not None
         client = clients.by_id(connection, session.client_id)
         assert client is not None
-        try:
-            with connection.begin_nested():
-                row = pairing_store.insert(
-                    connection,
-                    client_id=session.client_id,
-                    idempotency_key=None,
-                    created_at=created_at,
-                    expires_at=created_at + timedelta(seconds=current.search_window_s),
-                    reroute_session=session.id,
-                )
-        except IntegrityError:
-            running = pairing_store.open_for_client(connection, session.client_id)
-            raise AlreadySearching(
-                "A re-blast for this session is already searching.",
-                request_id=str(running.id) if running else None,
-            ) from None
+        row = pairing.insert_searching(
+            connection,
+            session.client_id,
+            current,
+            reroute_session=session.id,
+            refusal="A re-blast for this session is already searching.",
+        )
         if operator_id is not None:
-            audit.record(
-                connection,
-                operator_id,
-                "session.reroute",
-                "session",
-                session.id,
-                {"mitra_id": str(session.mitra_id)},
-                {"pairing_request_id": str(row.id)},
-            )
+            _audit(connection, operator_id, session, {"pairing_request_id": str(row.id)})
     row = pairing.offer(row, client, current, exclude=session.mitra_id)
     if row.status == "searching":
         events.publish(

@@ -18,8 +18,8 @@ from sqlalchemy.engine import Connection
 from shared import db, domain_events, events
 from shared.domain import settings, visibility
 from shared.errors import NotFound
-from shared.store import load
 from shared.store import sessions as store
+from shared.store.live import capacity
 from shared.store.paging import Keyset
 from shared.store.sessions import AssignmentRow, SessionDetail, SessionRow
 
@@ -145,7 +145,7 @@ def end(
 def announce_end(ended: SessionRow) -> None:
     """After an end commits: give the mitra's unit back and tell both sides (once, by the
     one caller whose UPDATE ended the session)."""
-    load.release(ended.mitra_id, settings.current().max_customers_per_mitra)
+    capacity.release(ended.mitra_id, settings.current().max_customers_per_mitra)
     data = {
         "session_id": str(ended.id),
         "status": ended.status,
@@ -174,7 +174,7 @@ def announce_moved(session_id: UUID, from_mitra_id: UUID, reason: str) -> None:
     """After a reroute commits (shared.domain.reroute, or pairing's accept of a re-blast):
     give the old mitra's unit back and send `session.rerouted` to the client and both
     mitras, each shown the others only as the anonymity settings allow."""
-    load.release(from_mitra_id, settings.current().max_customers_per_mitra)
+    capacity.release(from_mitra_id, settings.current().max_customers_per_mitra)
     with db.read() as connection:
         detail = store.detail_by_id(connection, session_id)
     if detail is None:

@@ -14,12 +14,11 @@ from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from shared import db, valkey
+from shared import db
 from shared.config import get_config
 from shared.domain.push_text import PushTemplates
 from shared.store import settings_versions
-
-VALKEY_KEY = "settings:current"
+from shared.store.live import settings as live_settings
 
 
 class Anonymity(BaseModel):
@@ -99,12 +98,12 @@ def forget_cache() -> None:
 
 
 def _load() -> VersionedSettings:
-    raw = valkey.client().get(VALKEY_KEY)
+    raw = live_settings.current()
     if raw:
         return VersionedSettings.model_validate_json(raw)
     loaded = _load_from_database()
     # NX: a refill must never overwrite a newer version published meanwhile.
-    valkey.client().set(VALKEY_KEY, loaded.model_dump_json(), nx=True)
+    live_settings.fill(loaded.model_dump_json())
     return loaded
 
 
@@ -116,7 +115,7 @@ def _load_from_database() -> VersionedSettings:
 
 def publish(saved: VersionedSettings) -> None:
     """Make a just-saved version what every instance reads within the cache window."""
-    valkey.client().set(VALKEY_KEY, saved.model_dump_json())
+    live_settings.publish(saved.model_dump_json())
     forget_cache()
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from shared import db, signals, valkey
+from shared import db, signals
 from shared.domain import (
     orphans,
     pairing,
@@ -29,9 +29,9 @@ from shared.domain import (
 from shared.identity import revocation
 from shared.log import get_logger, log_event
 from shared.store import sweeper_runs
+from shared.store.live import dashboard as live_dashboard
 from shared.store.sweeper_runs import RunStatus
 
-LAST_RUN_KEY = "sweeper:last_run"
 logger = get_logger("halo.sweeper")
 
 
@@ -87,14 +87,11 @@ def _record(outcome: SweepOutcome) -> None:
     """Both records are best effort: with PostgreSQL down the dashboard still sees the run
     (and its failure) in Valkey, and the other way round."""
     try:
-        valkey.client().hset(
-            LAST_RUN_KEY,
-            mapping={
-                "started_at": outcome.started_at.isoformat(),
-                "finished_at": (outcome.finished_at or outcome.started_at).isoformat(),
-                "status": outcome.status,
-                "summary": json.dumps(outcome.summary()),
-            },
+        live_dashboard.record_sweep(
+            started_at=outcome.started_at.isoformat(),
+            finished_at=(outcome.finished_at or outcome.started_at).isoformat(),
+            status=outcome.status,
+            summary=json.dumps(outcome.summary()),
         )
     except Exception:
         logger.exception("could not record the sweeper run in Valkey")
@@ -121,7 +118,7 @@ class LastRun:
 
 def last_run() -> LastRun | None:
     """The latest run, for the dashboard: Valkey first, PostgreSQL if Valkey lost it."""
-    raw = {str(k): str(v) for k, v in valkey.client().hgetall(LAST_RUN_KEY).items()}
+    raw = live_dashboard.last_sweep()
     if raw.get("finished_at"):
         return LastRun(datetime.fromisoformat(raw["finished_at"]), raw.get("status", "failed"))
     with db.read() as connection:

@@ -120,24 +120,8 @@ class Mitra:
         return MitraCaller(user=user, mitra=mitra)
 
 
-class MitraToken:
-    """The heartbeat's policy: a verified Firebase ID token, nothing read yet. The handler
-    resolves the UID to an active mitra in the same single Valkey round trip that records
-    the beat (`presence:uid:<uid>`), and through PostgreSQL only on a cache miss, refusing
-    non-mitras (403 forbidden) and suspended mitras (403 suspended) there."""
-
-    scheme = "firebase"
-    role = "mitra"
-    description = "Firebase ID token of a mitra who has logged in with phone OTP."
-    raises: tuple[type[DomainError], ...] = (Unauthenticated, Forbidden, Suspended)
-
-    def __call__(self, request: Request) -> FirebaseUser:
-        return verify_id_token(bearer_token(request))
-
-
 OPEN = Open()
 FIREBASE_SIGNED_IN = FirebaseSignedIn()
 FIREBASE_SIGNED_IN_EVEN_REVOKED = FirebaseSignedIn(revocable=False)
 CLIENT = Client()
 MITRA = Mitra()
-MITRA_TOKEN = MitraToken()

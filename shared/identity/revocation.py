@@ -16,7 +16,7 @@ included. Instead:
   longer than a token lives;
 - the heartbeat stays one Valkey round trip: its common path reads the UID cache only, and
   a revoked mitra's cache entry is deleted, so their next beat misses and the miss path
-  (`shared.domain.presence`) checks the mark before resolving the mitra again.
+  (`shared.identity.cached_mitra`) checks the mark before resolving the mitra again.
 
 A Valkey outage makes `admit` fail like any other Valkey call (503): a check that waved
 requests through would not be one. Losing Valkey's data forgets marks; the next sweep
@@ -25,57 +25,34 @@ requests through would not be one. Losing Valkey's data forgets marks; the next 
 
 from __future__ import annotations
 
-import hashlib
-import time
 from collections.abc import Iterable
 
-from shared import db, valkey
+from shared import db
+from shared.clock import now_ms
 from shared.config import get_config
 from shared.errors import Unauthenticated
+from shared.store.live import identity as live
 
-SEEN_KEY = "identity:seen"
-DUE_KEY = "identity:due"
-REVOKED_PREFIX = "revoked:"
-ERASED_PREFIX = "erased:"
 # An ID token lives an hour; a mark outlives every token issued before the revocation.
 TOKEN_LIFETIME_S = 3600 + 300
 FIREBASE_BATCH = 100  # get_users' limit per call
 
 
-def revoked_key(uid: str) -> str:
-    return REVOKED_PREFIX + hashlib.sha256(uid.encode()).hexdigest()
-
-
-def erased_key(uid: str) -> str:
-    """`erased:<sha256(uid)>`, written by `shared.domain.erasure` when the account is erased."""
-    return ERASED_PREFIX + hashlib.sha256(uid.encode()).hexdigest()
-
-
-def _now_ms() -> int:
-    return int(time.time() * 1000)
-
-
 def admit(uid: str) -> None:
     """Refuse a revoked uid (401); note it as seen unless it is revoked or its account was
     erased (a token still in circulation must not put such a uid back). One round trip."""
-    revoked = valkey.script("identity_admit")(
-        keys=[revoked_key(uid), erased_key(uid), SEEN_KEY, DUE_KEY], args=[uid, _now_ms()]
-    )
-    if revoked:
+    if live.admit(uid, now_ms()):
         raise Unauthenticated("This account is disabled.")
 
 
 def is_revoked(uid: str) -> bool:
     """The heartbeat's miss path (no seen-mark: online mitras are checked by the sweeper)."""
-    return bool(valkey.client().exists(revoked_key(uid)))
+    return live.is_revoked(uid)
 
 
 def forget(uid: str) -> None:
     """An erased account: its uid leaves the check lists."""
-    pipe = valkey.client().pipeline(transaction=False)
-    pipe.zrem(SEEN_KEY, uid)
-    pipe.zrem(DUE_KEY, uid)
-    pipe.execute()
+    live.forget([uid])
 
 
 def _online_mitra_uids() -> list[str]:
@@ -112,45 +89,20 @@ def mark_revoked(uid: str) -> None:
 
 
 def _mark(uids: Iterable[str]) -> None:
-    from shared.store import heartbeats
-
-    client = valkey.client()
-    for uid in uids:
-        # Mark first, then drop the heartbeat's UID cache: a beat that misses after this
-        # finds the mark.
-        client.set(revoked_key(uid), "1", ex=TOKEN_LIFETIME_S)
-        heartbeats.forget_uid(uid)
-        forget(uid)
+    live.mark_revoked(uids, TOKEN_LIFETIME_S)
 
 
 def sweep() -> dict[str, int]:
     """The sweeper's step: check the due uids (at most `REVOCATION_CHECK_BATCH` per run)."""
     config = get_config()
-    client = valkey.client()
-    now = _now_ms()
-    stale_before = now - TOKEN_LIFETIME_S * 1000
-    stale = client.zrangebyscore(SEEN_KEY, "-inf", stale_before)
-    if stale:
-        pipe = client.pipeline(transaction=False)
-        pipe.zrem(SEEN_KEY, *stale)
-        pipe.zrem(DUE_KEY, *stale)
-        pipe.execute()
-    mitra_uids = _online_mitra_uids()
-    if mitra_uids:
-        pipe = client.pipeline(transaction=False)
-        pipe.zadd(SEEN_KEY, dict.fromkeys(mitra_uids, now))
-        pipe.zadd(DUE_KEY, dict.fromkeys(mitra_uids, now), nx=True)
-        pipe.execute()
-    due = [
-        str(uid)
-        for uid in client.zrangebyscore(
-            DUE_KEY, "-inf", now, start=0, num=config.revocation_check_batch
-        )
-    ]
+    now = now_ms()
+    stale = live.seen_before(now - TOKEN_LIFETIME_S * 1000)
+    live.forget(stale)
+    live.note_seen(_online_mitra_uids(), now)
+    due = live.due(now, config.revocation_check_batch)
     revoked = _revoked_among(due)
     _mark(revoked)
-    fine = [uid for uid in due if uid not in revoked]
-    if fine:
-        next_check = now + config.revocation_check_s * 1000
-        client.zadd(DUE_KEY, dict.fromkeys(fine, next_check), xx=True)
+    live.reschedule(
+        [uid for uid in due if uid not in revoked], now + config.revocation_check_s * 1000
+    )
     return {"checked": len(due), "revoked": len(revoked), "forgotten": len(stale)}

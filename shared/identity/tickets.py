@@ -20,7 +20,6 @@ works (native apps, fetch-streaming), and `guard(caller)` re-checks an open stre
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import secrets
@@ -32,15 +31,16 @@ from typing import Any
 
 from flask import Request
 
-from shared import db, ratelimit, valkey
+from shared import db, ratelimit
 from shared.config import get_config
 from shared.errors import Unauthenticated
 from shared.identity.firebase import FirebaseUser
 from shared.identity.operators import RANK, VIEWER, Operator, OperatorCaller, password_stamp
 from shared.identity.policies import CLIENT, MITRA, Client, ClientCaller, Mitra, MitraCaller
 from shared.store import clients, mitras, operators
+from shared.store.live import keys
+from shared.store.live import tickets as live
 
-KEY_PREFIX = "stream-ticket"
 _TICKET = re.compile(r"^[A-Za-z0-9_-]{43}$")  # token_urlsafe(32)
 
 Caller = OperatorCaller | ClientCaller | MitraCaller
@@ -63,7 +63,9 @@ def issue(caller: Caller) -> IssuedTicket:
     config = get_config()
     audience, subject = audience_of(caller), _subject(caller)
     # Counted per caller under a digest: a Firebase uid is personal data and never a key name.
-    ratelimit.hit(f"stream-tickets:{audience}", _digest(subject["who"]), config.stream_ticket_rate)
+    ratelimit.hit(
+        f"stream-tickets:{audience}", keys.digest(subject["who"]), config.stream_ticket_rate
+    )
     now = time.time()
     lifetime = float(config.stream_ticket_ttl_s)
     if subject["exp"] is not None:
@@ -71,19 +73,21 @@ def issue(caller: Caller) -> IssuedTicket:
     if lifetime < 1:
         raise Unauthenticated("The token is about to expire: refresh it first.")
     ticket = secrets.token_urlsafe(32)
-    key, held = _key(audience, ticket), _held_key(audience, subject["who"])
-    pipe = valkey.client().pipeline(transaction=False)
-    pipe.set(key, json.dumps(subject), px=int(lifetime * 1000))
-    pipe.sadd(held, key)
-    pipe.pexpire(held, int(float(config.stream_ticket_ttl_s) * 1000) + 1000)
-    pipe.execute()
+    live.store(
+        audience,
+        ticket,
+        subject["who"],
+        json.dumps(subject),
+        lifetime_ms=int(lifetime * 1000),
+        held_ms=int(float(config.stream_ticket_ttl_s) * 1000) + 1000,
+    )
     return IssuedTicket(ticket=ticket, expires_at=datetime.fromtimestamp(now + lifetime, UTC))
 
 
 def redeem(audience: str, ticket: str) -> dict[str, Any]:
     """The subject a ticket was issued for, once; `Unauthenticated` for a used, expired,
     forged or other-audience ticket."""
-    raw = valkey.client().getdel(_key(audience, ticket)) if _TICKET.fullmatch(ticket) else None
+    raw = live.take(audience, ticket) if _TICKET.fullmatch(ticket) else None
     if raw is None:
         raise Unauthenticated("The stream ticket is used, expired or not for this stream.")
     subject: dict[str, Any] = json.loads(raw)
@@ -95,23 +99,7 @@ def redeem(audience: str, ticket: str) -> dict[str, Any]:
 def discard_all(audience: str, who: str) -> None:
     """Drop every unredeemed ticket issued to `who` (an erased account's uid must not stay
     in Valkey for the tickets' lifetime)."""
-    client = valkey.client()
-    held = _held_key(audience, who)
-    keys = [k.decode() if isinstance(k, bytes) else k for k in client.smembers(held)]
-    client.delete(held, *keys)
-
-
-def _digest(who: str) -> str:
-    return hashlib.sha256(who.encode()).hexdigest()
-
-
-def _held_key(audience: str, who: str) -> str:
-    """`stream-ticket-held:<audience>:<sha256(who)>`: the ticket keys issued to one caller."""
-    return f"{KEY_PREFIX}-held:{audience}:{_digest(who)}"
-
-
-def _key(audience: str, ticket: str) -> str:
-    return f"{KEY_PREFIX}:{audience}:{hashlib.sha256(ticket.encode()).hexdigest()}"
+    live.discard_all(audience, who)
 
 
 def _subject(caller: Caller) -> dict[str, Any]:

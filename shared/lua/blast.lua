@@ -4,10 +4,10 @@
 -- never scanned; delivery is one broadcast that each instance filters for its own streams,
 -- and eligibility is re-checked atomically at claim time (claim.lua).
 --
--- KEYS[1]  presence:available   zset  mitra id -> last heartbeat, epoch ms
--- KEYS[2]  pairing:req:<id>     hash  written: status, client_id, created_at, expires_at,
+-- KEYS[1]  pairing:req:<id>     hash  written: status, client_id, created_at, expires_at,
 --                                     exclude (the mitra a reroute moves away from, or '')
--- KEYS[3]  pairing:searching    zset  request id -> expires_at, epoch ms (open requests)
+-- KEYS[2]  pairing:searching    zset  request id -> expires_at, epoch ms (open requests)
+-- KEYS[3]  presence:available   zset  mitra id -> last heartbeat, epoch ms
 -- ARGV[1]  fresh cutoff, epoch ms (now - heartbeat_timeout_s * 1000)
 -- ARGV[2]  client id
 -- ARGV[3]  created_at, epoch ms
@@ -19,7 +19,7 @@
 -- ARGV[8]  mitra id never offered this request (a reroute's current mitra), or ''
 -- Returns the number of mitras available now (the excluded one not counted); 0 writes
 -- nothing (the caller closes the request as no_bestie).
-local available, request_key, searching = KEYS[1], KEYS[2], KEYS[3]
+local request_key, searching, available = KEYS[1], KEYS[2], KEYS[3]
 local cutoff, client_id = ARGV[1], ARGV[2]
 local created_at, expires_at, ttl = ARGV[3], ARGV[4], ARGV[5]
 local request_id, now, exclude = ARGV[6], ARGV[7], ARGV[8]

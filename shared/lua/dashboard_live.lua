@@ -7,12 +7,12 @@
 -- score (every script that changes heartbeats, load or capacity keeps it so), so both
 -- counts are ZCOUNTs — O(log M) — and busy = online − available is the definition itself.
 --
--- KEYS[1]  presence:heartbeats   zset  mitra id -> last heartbeat, epoch ms
--- KEYS[2]  presence:available    zset  the online mitras below capacity, same score
--- KEYS[3]  sweeper:last_run      hash  finished_at (ISO 8601), status, ...
+-- KEYS[1]  sweeper:last_run      hash  finished_at (ISO 8601), status, ...
+-- KEYS[2]  presence:heartbeats   zset  mitra id -> last heartbeat, epoch ms
+-- KEYS[3]  presence:available    zset  the online mitras below capacity, same score
 -- ARGV[1]  fresh cutoff, epoch ms (now - heartbeat_timeout_s * 1000)
 -- Returns {online, available, busy, sweeper finished_at or false, sweeper status or false}.
-local heartbeats, available_key, last_run_key = KEYS[1], KEYS[2], KEYS[3]
+local last_run_key, heartbeats, available_key = KEYS[1], KEYS[2], KEYS[3]
 local cutoff = ARGV[1]
 
 local online = redis.call('ZCOUNT', heartbeats, cutoff, '+inf')

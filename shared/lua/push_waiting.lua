@@ -4,8 +4,8 @@
 -- means concurrent requests, and redeliveries of the same one, choose each mitra at most
 -- once per window. O(available mitras), once per request, in the notifier only.
 --
--- KEYS[1]  presence:available   zset  mitra id -> last heartbeat, epoch ms
--- KEYS[2]  pairing:searching    zset  request id -> expires_at, epoch ms
+-- KEYS[1]  pairing:searching    zset  request id -> expires_at, epoch ms
+-- KEYS[2]  presence:available   zset  mitra id -> last heartbeat, epoch ms
 -- ARGV[1]  fresh cutoff, epoch ms
 -- ARGV[2]  now, epoch ms
 -- ARGV[3]  mitra id never to choose (a reroute's current mitra), or ''
@@ -13,7 +13,7 @@
 -- ARGV[5]  collapse key prefix ('push:waiting:')
 -- ARGV[6]  collapse window, ms
 -- Returns {clients searching now, {chosen mitra ids}}.
-local available, searching = KEYS[1], KEYS[2]
+local searching, available = KEYS[1], KEYS[2]
 local cutoff, now, exclude = ARGV[1], ARGV[2], ARGV[3]
 local stream_prefix, collapse_prefix, window = ARGV[4], ARGV[5], ARGV[6]
 

@@ -1,18 +1,20 @@
 """Mitra online/offline transitions: the flip of `mitras.is_online` and its row in
 `mitra_online_log`, written by one statement each, so a transition is never half-written
 and the `WHERE is_online` / `WHERE NOT is_online` guard makes each real transition log
-exactly one row however many callers race for it."""
+exactly one row however many callers race for it. (The control center reads the log in
+`shared.store.online_logs`.)"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Literal
 from uuid import UUID
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from shared.store.online_log import Reason
+Reason = Literal["manual", "heartbeat_timeout", "admin_forced", "logout", "suspended"]
 
 
 def go_online(connection: Connection, mitra_id: UUID | str, reason: Reason) -> bool:

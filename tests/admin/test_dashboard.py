@@ -10,8 +10,8 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from shared import db, valkey
-from shared.domain import dashboard, presence, settings
+from shared import clock, db, valkey
+from shared.domain import dashboard, settings
 from tests.support.admin import (
     Stream,
     go_offline,
@@ -138,7 +138,7 @@ def test_a_day_without_requests_has_null_rates(admin_api, viewer):
 
 def test_live_mitra_figures_follow_heartbeats_load_and_capacity(admin_api, viewer, database):
     ids = [insert_mitra(database) for _ in range(4)]
-    now = presence.now_ms()
+    now = clock.now_ms()
     lapsed = now - (settings.current().heartbeat_timeout_s + 5) * 1000
     with only_these_online():
         place(ids[0], beat_ms=now, capacity=2, load=1)  # available

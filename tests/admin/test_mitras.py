@@ -8,8 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from shared import valkey
-from shared.domain.presence import HEARTBEATS_KEY, uid_cache_key
-from shared.store.load import CAPACITY_KEY, LOAD_KEY
+from shared.store.live import keys
 from tests.admin.conftest import audit_rows
 from tests.conftest import random_phone
 from tests.support.presence import resync, set_beat
@@ -59,7 +58,7 @@ def test_admin_creates_a_mitra_who_can_then_log_in_by_phone(
         2,
     )
     assert created["presence"] == "offline" and created["load"] == 0
-    assert valkey.client().hget(CAPACITY_KEY, created["id"]) == "2"
+    assert valkey.client().hget(keys.CAPACITY, created["id"]) == "2"
     [entry] = audit_rows(database, created["id"])
     assert (entry.action, str(entry.operator_id)) == ("mitra.create", admin.id)
     account = accounts.sign_in_with_phone(phone)
@@ -191,7 +190,7 @@ def test_garbage_cursor_and_limit_are_invalid_requests(admin_api, viewer):
 def test_list_shows_live_presence_and_load(admin_api, api, viewer, make_mitra):
     mitra = make_mitra("Mitra Hadir")
     _go_online(api, mitra)
-    valkey.client().hset(LOAD_KEY, mitra.id, 1)
+    valkey.client().hset(keys.LOAD, mitra.id, 1)
     resync(mitra.id)
 
     found = admin_api.get(
@@ -202,7 +201,7 @@ def test_list_shows_live_presence_and_load(admin_api, api, viewer, make_mitra):
     assert found[0]["online"] is True and found[0]["presence"] == "online"
     assert found[0]["load"] == 1
     assert found[0]["last_heartbeat_at"] is not None
-    valkey.client().hdel(LOAD_KEY, mitra.id)
+    valkey.client().hdel(keys.LOAD, mitra.id)
     resync(mitra.id)
 
 
@@ -237,8 +236,8 @@ def test_suspending_a_live_mitra_takes_effect_at_once(admin_api, api, admin, dat
     assert me.status_code == 403 and me.json()["error"]["code"] == "suspended"
     beat = api.post("/api/mitra/presence/heartbeat", headers=mitra.headers)
     assert beat.status_code == 403
-    assert valkey.client().zscore(HEARTBEATS_KEY, mitra.id) is None
-    assert valkey.client().get(uid_cache_key(uid)) is None
+    assert valkey.client().zscore(keys.HEARTBEATS, mitra.id) is None
+    assert valkey.client().get(keys.uid_cache(uid)) is None
     with database.connect() as connection:
         last_log = connection.execute(
             sa.text(
@@ -277,7 +276,7 @@ def test_max_customers_edit_reaches_pairing_capacity_and_null_clears_it(admin_ap
         f"/api/admin/mitras/{mitra['id']}", json={"max_customers": 4}, headers=admin.headers
     )
     assert set_to_four.json()["max_customers"] == 4
-    assert valkey.client().hget(CAPACITY_KEY, mitra["id"]) == "4"
+    assert valkey.client().hget(keys.CAPACITY, mitra["id"]) == "4"
 
     cleared = admin_api.patch(
         f"/api/admin/mitras/{mitra['id']}", json={"max_customers": None}, headers=admin.headers
@@ -286,7 +285,7 @@ def test_max_customers_edit_reaches_pairing_capacity_and_null_clears_it(admin_ap
     assert cleared.status_code == 200
     assert cleared.json()["max_customers"] is None
     assert cleared.json()["max_customers_effective"] >= 1
-    assert valkey.client().hget(CAPACITY_KEY, mitra["id"]) is None
+    assert valkey.client().hget(keys.CAPACITY, mitra["id"]) is None
     assert _mitra_row(database, mitra["id"]).max_customers is None
 
 

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from shared import valkey
 from shared.domain import settings
-from shared.store.heartbeats import HEARTBEATS_KEY
+from shared.store.live import keys
 from tests.support.admin import Stream, go_offline, go_online, load_of, only_these_online
 from tests.support.presence import resync
 from tests.support.sessions import start_session
@@ -94,7 +94,7 @@ def test_auto_offline_by_the_sweeper_orphans_sessions_too(
     go_online(api, mitra)
     session_id = start_session(client.id, mitra.id)
     lapsed = time.time() * 1000 - (settings.current().heartbeat_timeout_s + 5) * 1000
-    valkey.client().zadd(HEARTBEATS_KEY, {mitra.id: lapsed}, xx=True)
+    valkey.client().zadd(keys.HEARTBEATS, {mitra.id: lapsed}, xx=True)
     resync(mitra.id)
 
     with orphan_policy("alert", 3600):

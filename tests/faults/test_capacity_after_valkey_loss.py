@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 from shared import valkey
-from shared.store.heartbeats import AVAILABLE_KEY, HEARTBEATS_KEY, LOAD_KEY
+from shared.store.live import keys
 from tests.faults.conftest import wait_until
 from tests.pairing.conftest import end_session
 from tests.support.presence import resync
@@ -37,9 +37,9 @@ def _valkey_view(mitra_id: str) -> tuple[bool, bool, int]:
     """(online in Valkey, available, load)."""
     client = valkey.client()
     return (
-        client.zscore(HEARTBEATS_KEY, mitra_id) is not None,
-        client.zscore(AVAILABLE_KEY, mitra_id) is not None,
-        int(client.hget(LOAD_KEY, mitra_id) or 0),
+        client.zscore(keys.HEARTBEATS, mitra_id) is not None,
+        client.zscore(keys.AVAILABLE, mitra_id) is not None,
+        int(client.hget(keys.LOAD, mitra_id) or 0),
     )
 
 
@@ -98,7 +98,7 @@ def test_a_full_mitra_is_never_given_more_clients_after_valkey_loses_its_data(
     # 4. Defence in depth: Valkey under-counts (as the old heartbeat restore left it) and the
     #    mitra races accepts for every waiting request; PostgreSQL refuses each one, and the
     #    first refusal heals Valkey's load.
-    valkey.client().hdel(LOAD_KEY, mitra.id)
+    valkey.client().hdel(keys.LOAD, mitra.id)
     resync(mitra.id)
     assert _valkey_view(mitra.id) == (True, True, 0)
     start = threading.Barrier(len(waiting) * 3)

@@ -13,7 +13,8 @@ import pytest
 
 from shared import valkey
 from shared.domain import pairing, settings
-from shared.store.load import AVAILABLE_KEY, CAPACITY_KEY, HEARTBEATS_KEY, LOAD_KEY
+from shared.store.live import keys
+from shared.store.live import requests as live_requests
 from tests.faults.conftest import active_sessions, requests_of
 from tests.pairing.conftest import make_overdue, now_ms
 
@@ -21,27 +22,18 @@ from tests.pairing.conftest import make_overdue, now_ms
 def _die_after_claim(request_id: str, mitra_id: str) -> None:
     long_ago = now_ms() - (pairing.STUCK_CLAIM_S + 5) * 1000
     timeout_ms = settings.current().heartbeat_timeout_s * 1000
-    code = valkey.script("claim")(
-        keys=[
-            pairing.request_key(request_id),
-            pairing.declined_key(request_id),
-            HEARTBEATS_KEY,
-            LOAD_KEY,
-            CAPACITY_KEY,
-            AVAILABLE_KEY,
-        ],
-        args=[
-            mitra_id,
-            long_ago,
-            long_ago - timeout_ms,
-            settings.current().max_customers_per_mitra,
-        ],
+    code = live_requests.claim(
+        request_id,
+        mitra_id,
+        long_ago,
+        long_ago - timeout_ms,
+        settings.current().max_customers_per_mitra,
     )
     assert code == "claimed"
 
 
 def _load(mitra_id: str) -> int:
-    return int(valkey.client().hget(LOAD_KEY, mitra_id) or 0)
+    return int(valkey.client().hget(keys.LOAD, mitra_id) or 0)
 
 
 @pytest.mark.timeout(60)
@@ -58,7 +50,7 @@ def test_claim_of_a_killed_instance_is_released_by_one_sweep_and_the_request_mat
 
     assert stack.sweep_now() in (200, 204)
 
-    assert valkey.client().hget(pairing.request_key(request_id), "status") == "searching"
+    assert valkey.client().hget(keys.request(request_id), "status") == "searching"
     assert _load(dead.id) == 0
     assert active_sessions(database, client_ids=[client.id]) == []
     accepted = api.post(f"/api/mitra/pairing-requests/{request_id}/accept", headers=other.headers)
@@ -79,7 +71,7 @@ def test_claim_of_a_killed_instance_past_the_window_ends_expired_after_one_sweep
 
     assert stack.sweep_now() in (200, 204)
 
-    assert valkey.client().hget(pairing.request_key(request_id), "status") == "expired"
+    assert valkey.client().hget(keys.request(request_id), "status") == "expired"
     assert [r.status for r in requests_of(database, [client.id])] == ["expired"]
     assert _load(dead.id) == 0
     assert active_sessions(database, client_ids=[client.id]) == []

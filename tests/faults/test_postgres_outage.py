@@ -9,8 +9,7 @@ import httpx
 import pytest
 
 from shared import valkey
-from shared.domain import pairing
-from shared.store.load import LOAD_KEY
+from shared.store.live import keys
 from tests.admin.conftest import SEEDED_EMAIL, SEEDED_PASSWORD, login
 from tests.conftest import bearer
 from tests.faults.conftest import active_sessions, postgres_answers, requests_of, wait_until
@@ -55,8 +54,8 @@ def test_postgres_outage_keeps_heartbeats_answers_503_and_leaves_nothing_half_ma
     assert _unavailable(dashboard_login) == (503, "unavailable", True)
     # Nothing half-made: the request is still searching and unclaimed, no capacity is held,
     # no session or consumption exists, and the refused POST left no open request.
-    assert valkey.client().hget(pairing.request_key(request_id), "status") == "searching"
-    assert int(valkey.client().hget(LOAD_KEY, first.id) or 0) == 0
+    assert valkey.client().hget(keys.request(request_id), "status") == "searching"
+    assert int(valkey.client().hget(keys.LOAD, first.id) or 0) == 0
     assert active_sessions(database, client_ids=[client.id, waiting.id]) == []
     assert [r.status for r in requests_of(database, [waiting.id])] in ([], ["expired"])
     # And the pools recovered: the same request is accepted once, by one mitra.

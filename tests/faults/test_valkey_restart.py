@@ -19,9 +19,8 @@ import sqlalchemy as sa
 
 from shared import valkey
 from shared.domain import settings as product_settings
-from shared.domain.presence import HEARTBEATS_KEY
-from shared.store import heartbeats
-from shared.store.load import LOAD_KEY
+from shared.store.live import keys
+from shared.store.live import presence as heartbeats
 from tests.faults.conftest import active_sessions, requests_of, valkey_answers, wait_until
 
 TRAFFIC_CLIENTS = 6
@@ -116,14 +115,14 @@ def test_valkey_restart_mid_traffic_keeps_sessions_and_heals_presence_and_load(
     # Presence rebuilt within one heartbeat interval: each mitra's next beat put it back.
     for mitra in mitras:
         assert api.post("/api/mitra/presence/heartbeat", headers=mitra.headers).status_code == 204
-    scores = valkey.client().zmscore(HEARTBEATS_KEY, [m.id for m in mitras])
+    scores = valkey.client().zmscore(keys.HEARTBEATS, [m.id for m in mitras])
     assert all(score is not None for score in scores)
     # The sweeper's reconcile restores the load counters from the active sessions.
     assert stack.sweep_now() in (200, 204)
     everyone = [c.id for c in held_clients + traffic_clients]
     sessions = active_sessions(database, client_ids=everyone)
     expected = Counter(str(row.mitra_id) for row in sessions)
-    loads = valkey.client().hmget(LOAD_KEY, [m.id for m in mitras])
+    loads = valkey.client().hmget(keys.LOAD, [m.id for m in mitras])
     assert {m.id: int(load or 0) for m, load in zip(mitras, loads, strict=True)} == {
         m.id: expected.get(m.id, 0) for m in mitras
     }

@@ -19,8 +19,7 @@ import sqlalchemy as sa
 from httpx_sse import connect_sse
 
 from shared import valkey
-from shared.domain.presence import HEARTBEATS_KEY
-from shared.store.load import AVAILABLE_KEY, CAPACITY_KEY
+from shared.store.live import keys
 from tests.support.presence import drop, resync
 from tests.support.typed_frames import FrameCheck
 
@@ -31,9 +30,9 @@ def now_ms() -> int:
 
 def put_online(mitra_id: str, *, capacity: int | None = None, heartbeat_ms: int | None = None):
     client = valkey.client()
-    client.zadd(HEARTBEATS_KEY, {mitra_id: heartbeat_ms or now_ms()})
+    client.zadd(keys.HEARTBEATS, {mitra_id: heartbeat_ms or now_ms()})
     if capacity is not None:
-        client.hset(CAPACITY_KEY, mitra_id, capacity)
+        client.hset(keys.CAPACITY, mitra_id, capacity)
     resync(mitra_id)
 
 
@@ -65,14 +64,14 @@ def nobody_online():
     """Every mitra offline for the test (presence:heartbeats and presence:available
     emptied), restored afterwards."""
     client = valkey.client()
-    saved = client.zrange(HEARTBEATS_KEY, 0, -1, withscores=True)
-    available = client.zrange(AVAILABLE_KEY, 0, -1, withscores=True)
-    client.delete(HEARTBEATS_KEY, AVAILABLE_KEY)
+    saved = client.zrange(keys.HEARTBEATS, 0, -1, withscores=True)
+    available = client.zrange(keys.AVAILABLE, 0, -1, withscores=True)
+    client.delete(keys.HEARTBEATS, keys.AVAILABLE)
     yield
     if saved:
-        client.zadd(HEARTBEATS_KEY, {member: score for member, score in saved})
+        client.zadd(keys.HEARTBEATS, {member: score for member, score in saved})
     if available:
-        client.zadd(AVAILABLE_KEY, {member: score for member, score in available})
+        client.zadd(keys.AVAILABLE, {member: score for member, score in available})
 
 
 def give_credits(database: sa.Engine, client_id: str, sessions: int) -> None:
@@ -89,7 +88,7 @@ def give_credits(database: sa.Engine, client_id: str, sessions: int) -> None:
 def end_session(database: sa.Engine, session_id: str) -> None:
     """End a session the way the sessions function does, and give the mitra's unit back."""
     from shared.domain import settings
-    from shared.store.load import release
+    from shared.store.live.capacity import release
 
     with database.begin() as connection:
         mitra_id = connection.execute(
@@ -105,7 +104,7 @@ def end_session(database: sa.Engine, session_id: str) -> None:
 
 def make_overdue(database: sa.Engine, request_id: str) -> None:
     """Move a request's window into the past (in PostgreSQL and in its Valkey live state)."""
-    from shared.domain.pairing import request_key
+    from shared.store.live.keys import request as request_key
 
     with database.begin() as connection:
         connection.execute(

@@ -10,8 +10,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 from shared import valkey
 from shared.domain import pairing, settings
-from shared.store import heartbeats, load
-from shared.store.load import AVAILABLE_KEY, CAPACITY_KEY, HEARTBEATS_KEY, LOAD_KEY
+from shared.store.live import capacity, keys
+from shared.store.live import presence as heartbeats
 from tests.pairing.conftest import end_session, now_ms, put_online
 from tests.support.presence import available_mismatches, drop
 
@@ -63,22 +63,22 @@ def test_mitra_at_capacity_leaves_the_available_set_and_a_release_puts_it_back(
     api, database, online_mitras, client_with_credits, pairing_request
 ):
     (mitra,) = online_mitras(1, capacity=1)
-    beat = valkey.client().zscore(HEARTBEATS_KEY, mitra.id)
+    beat = valkey.client().zscore(keys.HEARTBEATS, mitra.id)
     first, second = client_with_credits(), client_with_credits()
     request_id = pairing_request(first).json()["id"]
-    assert valkey.client().zscore(AVAILABLE_KEY, mitra.id) == beat
+    assert valkey.client().zscore(keys.AVAILABLE, mitra.id) == beat
 
     session_id = api.post(
         f"/api/mitra/pairing-requests/{request_id}/accept", headers=mitra.headers
     ).json()["session_id"]
-    full = valkey.client().zscore(AVAILABLE_KEY, mitra.id)
+    full = valkey.client().zscore(keys.AVAILABLE, mitra.id)
     other = pairing_request(second).json()
     hidden = _listed(api, mitra)
     end_session(database, session_id)
 
     assert full is None
     assert other.get("id") not in hidden
-    assert valkey.client().zscore(AVAILABLE_KEY, mitra.id) == beat
+    assert valkey.client().zscore(keys.AVAILABLE, mitra.id) == beat
     if other.get("status") == "searching":
         assert other["id"] in _listed(api, mitra)
         pairing.cancel_open_request(uuid.UUID(second.id))
@@ -92,7 +92,6 @@ def test_racing_claims_releases_heartbeats_and_capacity_edits_keep_the_set_exact
     start = now_ms()
     for mitra_id in ids:
         heartbeats.enter(mitra_id, f"test-uid-{mitra_id}", start, 2, default, 0)
-    claim = valkey.script("reroute_claim")
 
     def work(seed: int) -> None:
         rng = random.Random(seed)
@@ -101,16 +100,13 @@ def test_racing_claims_releases_heartbeats_and_capacity_edits_keep_the_set_exact
             action = rng.randrange(5)
             now = now_ms() + rng.randrange(1000)
             if action == 0:
-                claim(
-                    keys=[HEARTBEATS_KEY, LOAD_KEY, CAPACITY_KEY, AVAILABLE_KEY],
-                    args=[mitra_id, now - 60_000, default],
-                )
+                capacity.take_unit(mitra_id, now - 60_000, default)
             elif action == 1:
-                load.release(mitra_id, default)
+                capacity.release(mitra_id, default)
             elif action == 2:
                 heartbeats.beat(f"test-uid-{mitra_id}", now, now - 60_000)
             elif action == 3:
-                heartbeats.set_capacity(mitra_id, rng.choice([1, 2, 3, None]), default)
+                capacity.set_capacity(mitra_id, rng.choice([1, 2, 3, None]), default)
             elif rng.random() < 0.5:  # the sweeper takes it offline
                 heartbeats.claim_lapsed(now + 10_000, 1, only=[mitra_id])
             else:  # it toggles back on
@@ -122,7 +118,7 @@ def test_racing_claims_releases_heartbeats_and_capacity_edits_keep_the_set_exact
         with ThreadPoolExecutor(max_workers=12) as pool:
             list(pool.map(work, range(24)))
 
-        assert valkey.client().zcard(HEARTBEATS_KEY) > 0
+        assert valkey.client().zcard(keys.HEARTBEATS) > 0
         assert available_mismatches(ids) == []
     finally:
         for mitra_id in ids:
@@ -145,7 +141,7 @@ def _commands_run_by_blast(available_key: str) -> int:
     request_key = f"test:blast:{request_id}"
     before = total()
     count = valkey.script("blast")(
-        keys=[available_key, request_key, f"{available_key}:searching"],
+        keys=[request_key, f"{available_key}:searching", available_key],
         args=[0, "c", 1, now_ms() + 60_000, 60_000, request_id, now_ms(), ""],
     )
     after = total()

@@ -10,9 +10,15 @@ import sqlalchemy as sa
 
 from shared import valkey
 from shared.domain import pairing
-from shared.store.load import AVAILABLE_KEY, HEARTBEATS_KEY, LOAD_KEY, current
+from shared.store.live import keys
+from shared.store.live import requests as live_requests
 from tests.pairing.conftest import now_ms
 from tests.support.presence import drop
+
+
+def current(mitra_id) -> int:
+    """The mitra's live load (`presence:load`)."""
+    return int(valkey.client().hget(keys.LOAD, str(mitra_id)) or 0)
 
 
 def _accept(api, mitra, request_id):
@@ -87,7 +93,7 @@ def test_refusals_name_the_reason_and_change_nothing(
     client = client_with_credits()
     request_id = pairing_request(client).json()["id"]
     drop(gone_offline.id)
-    before = valkey.client().hgetall(pairing.request_key(request_id))
+    before = valkey.client().hgetall(keys.request(request_id))
 
     never_online = _accept(api, late, request_id)
     unknown = _accept(api, offered, uuid.uuid4())
@@ -100,7 +106,7 @@ def test_refusals_name_the_reason_and_change_nothing(
     assert (unknown.status_code, unknown.json()["error"]["code"]) == (404, "not_found")
     assert (not_online.status_code, not_online.json()["error"]["code"]) == (409, "not_online")
     assert decline_unknown.status_code == 404
-    assert valkey.client().hgetall(pairing.request_key(request_id)) == before
+    assert valkey.client().hgetall(keys.request(request_id)) == before
     assert current(gone_offline.id) == 0
     assert _sessions_of(database, client.id) == 0
     assert _accept(api, offered, request_id).status_code == 200
@@ -154,7 +160,7 @@ def test_failed_session_write_undoes_the_claim_and_the_request_searches_again(
             connection.execute(sa.text(f"DROP FUNCTION {trigger}()"))
 
     assert (failed.status_code, failed.json()["error"]["code"]) == (503, "unavailable")
-    assert valkey.client().hget(pairing.request_key(request_id), "status") == "searching"
+    assert valkey.client().hget(keys.request(request_id), "status") == "searching"
     assert current(first.id) == 0
     assert _sessions_of(database, client.id) == 0
     assert _consumed(database, client.id) == 0
@@ -172,22 +178,12 @@ def test_sweeper_step_undoes_a_claim_whose_process_died(
     request_id = pairing_request(client).json()["id"]
     long_ago = now_ms() - (pairing.STUCK_CLAIM_S + 5) * 1000
     # What a process leaves behind when it dies right after claim.lua: a claim, no session.
-    code = valkey.script("claim")(
-        keys=[
-            pairing.request_key(request_id),
-            pairing.declined_key(request_id),
-            HEARTBEATS_KEY,
-            LOAD_KEY,
-            "presence:capacity",
-            AVAILABLE_KEY,
-        ],
-        args=[mitra.id, long_ago, long_ago - 60_000, 3],
-    )
+    code = live_requests.claim(request_id, mitra.id, long_ago, long_ago - 60_000, 3)
     assert code == "claimed"
 
-    repaired = pairing.expire_overdue()
+    repaired = sum(pairing.sweep().values())
 
     assert repaired >= 1
-    assert valkey.client().hget(pairing.request_key(request_id), "status") == "searching"
+    assert valkey.client().hget(keys.request(request_id), "status") == "searching"
     assert current(mitra.id) == 0
     assert _accept(api, mitra, request_id).status_code == 200

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from shared import valkey
 from shared.domain import pairing
-from shared.store.load import LOAD_KEY
+from shared.store.live import keys
 from tests.pairing.conftest import end_session, make_overdue
 from tests.support.presence import available_mismatches
 
@@ -71,7 +71,7 @@ def test_random_interleaving_keeps_every_invariant(
                     {"ids": ",".join(client_ids)},
                 ).all()
             )
-        loads = valkey.client().hmget(LOAD_KEY, [m.id for m in mitras])
+        loads = valkey.client().hmget(keys.LOAD, [m.id for m in mitras])
         for mitra, load in zip(mitras, loads, strict=True):
             assert per_mitra.get(mitra.id, 0) <= capacity[mitra.id]
             assert int(load or 0) == per_mitra.get(mitra.id, 0)

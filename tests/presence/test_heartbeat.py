@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from shared import valkey
 from shared.domain import presence
-from shared.store.heartbeats import HEARTBEATS_KEY, uid_cache_key
+from shared.store.live import keys
 from tests.support.presence import is_available, lapse, log_rows
 
 URL = "/api/mitra/presence"
@@ -21,13 +21,13 @@ def _online(api, make_mitra, **options):
 
 def test_heartbeat_refreshes_the_last_heartbeat(api, make_mitra):
     mitra = _online(api, make_mitra)
-    before = valkey.client().zscore(HEARTBEATS_KEY, mitra.id)
+    before = valkey.client().zscore(keys.HEARTBEATS, mitra.id)
 
     response = api.post(HEARTBEAT, headers=mitra.headers)
 
     assert response.status_code == 204, response.text
     assert response.content == b""
-    assert valkey.client().zscore(HEARTBEATS_KEY, mitra.id) >= before
+    assert valkey.client().zscore(keys.HEARTBEATS, mitra.id) >= before
 
 
 def test_heartbeats_keep_a_mitra_available_past_the_timeout(api, make_mitra):
@@ -59,7 +59,7 @@ def test_heartbeat_from_an_offline_mitra_is_not_online(api, make_mitra):
 
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "not_online"
-    assert valkey.client().zscore(HEARTBEATS_KEY, mitra.id) is None
+    assert valkey.client().zscore(keys.HEARTBEATS, mitra.id) is None
 
 
 def test_heartbeat_after_toggling_off_is_not_online(api, make_mitra):
@@ -74,11 +74,11 @@ def test_heartbeat_after_toggling_off_is_not_online(api, make_mitra):
 
 def test_heartbeat_with_an_empty_uid_cache_resolves_and_caches_it(api, make_mitra):
     mitra = _online(api, make_mitra)
-    valkey.client().delete(uid_cache_key(mitra.account.uid))
+    valkey.client().delete(keys.uid_cache(mitra.account.uid))
 
     assert api.post(HEARTBEAT, headers=mitra.headers).status_code == 204
 
-    assert valkey.client().get(uid_cache_key(mitra.account.uid)) == mitra.id
+    assert valkey.client().get(keys.uid_cache(mitra.account.uid)) == mitra.id
 
 
 def test_suspension_refuses_the_very_next_heartbeat(api, database, make_mitra):
@@ -107,7 +107,7 @@ def test_heartbeat_with_a_client_token_is_forbidden(api, make_client):
 
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "forbidden"
-    assert valkey.client().get(uid_cache_key(client.account.uid)) is None
+    assert valkey.client().get(keys.uid_cache(client.account.uid)) is None
 
 
 def test_heartbeat_without_a_token_is_unauthenticated(api):

@@ -157,3 +157,31 @@ def test_every_script_compiles_with_its_shared_steps_inlined(stack):
     # The load-restore rule lives in one file, used by both scripts that rebuild presence.
     for name in ("presence_heartbeat", "presence_load_restore"):
         assert valkey.script_source(name).count("local function restore_load(") == 1
+
+
+def test_claims_and_releases_share_one_capacity_rule(stack):
+    # Taking a unit (accept, reroute) and giving it back (session end, failed match) are
+    # each written once in shared/lua/steps/ and inlined in every script that uses them.
+    for step, names in (
+        ("take_unit", ("claim", "reroute_claim")),
+        ("release_unit", ("release_load", "unclaim")),
+    ):
+        for name in names:
+            assert valkey.script_source(name).count(f"local function {step}(") == 1, name
+
+
+def test_the_domain_never_talks_to_valkey_itself():
+    # Live state has one owner (shared/store/live): domain modules call its functions.
+    import pathlib
+    import re
+
+    import shared.domain
+
+    root = pathlib.Path(shared.domain.__file__).parent
+    uses = re.compile(r"from shared import [^\n]*\bvalkey\b|\bvalkey\.(client|script)\(")
+    offenders = [
+        str(path.relative_to(root))
+        for path in root.rglob("*.py")
+        if uses.search(path.read_text(encoding="utf-8"))
+    ]
+    assert offenders == []

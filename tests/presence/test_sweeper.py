@@ -12,10 +12,10 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from shared import valkey
+from shared import clock, valkey
 from shared.domain import presence, sweeper
 from shared.domain.sweeper import Step
-from shared.store.heartbeats import CAPACITY_KEY, HEARTBEATS_KEY, LOAD_KEY
+from shared.store.live import keys
 from tests.support.presence import is_available, is_online_in_database, lapse, log_rows
 
 URL = "/api/mitra/presence"
@@ -36,7 +36,7 @@ def test_sweep_takes_a_lapsed_mitra_offline_with_one_log_row(api, stack, databas
 
     assert not is_online_in_database(database, mitra.id)
     assert log_rows(database, mitra.id) == [("online", "manual"), ("offline", "heartbeat_timeout")]
-    assert valkey.client().zscore(HEARTBEATS_KEY, mitra.id) is None
+    assert valkey.client().zscore(keys.HEARTBEATS, mitra.id) is None
 
 
 def test_sweep_leaves_a_mitra_with_fresh_heartbeats_online(api, stack, database, make_mitra):
@@ -147,8 +147,8 @@ def test_reconciliation_restores_presence_load_and_capacity_after_flushall(
     assert stack.sweep_now() == 200
 
     assert is_available(mitra.id)
-    assert valkey.client().hget(LOAD_KEY, mitra.id) == "1"
-    assert valkey.client().hget(CAPACITY_KEY, mitra.id) == "2"
+    assert valkey.client().hget(keys.LOAD, mitra.id) == "1"
+    assert valkey.client().hget(keys.CAPACITY, mitra.id) == "2"
     assert api.post(HEARTBEAT, headers=mitra.headers).status_code == 204
 
 
@@ -157,31 +157,31 @@ def test_reconciliation_raises_a_load_that_is_too_low_at_once(stack, make_mitra,
     session_for(mitra.id)
     session_for(mitra.id)
     stack.sweep_now()
-    valkey.client().hset(LOAD_KEY, mitra.id, 1)
+    valkey.client().hset(keys.LOAD, mitra.id, 1)
 
     stack.sweep_now()
 
-    assert valkey.client().hget(LOAD_KEY, mitra.id) == "2"
+    assert valkey.client().hget(keys.LOAD, mitra.id) == "2"
 
 
 def test_reconciliation_lowers_a_surplus_load_only_when_it_persists(stack, make_mitra):
     mitra = make_mitra()
-    valkey.client().hset(LOAD_KEY, mitra.id, 3)
+    valkey.client().hset(keys.LOAD, mitra.id, 3)
 
     stack.sweep_now()
-    assert valkey.client().hget(LOAD_KEY, mitra.id) == "3"  # could be a claim in flight
+    assert valkey.client().hget(keys.LOAD, mitra.id) == "3"  # could be a claim in flight
 
     stack.sweep_now()
-    assert valkey.client().hget(LOAD_KEY, mitra.id) is None
+    assert valkey.client().hget(keys.LOAD, mitra.id) is None
 
 
 def test_reconciliation_drops_a_heartbeat_member_offline_in_postgres(stack, make_mitra):
     mitra = make_mitra()
-    valkey.client().zadd(HEARTBEATS_KEY, {mitra.id: presence.now_ms()})
+    valkey.client().zadd(keys.HEARTBEATS, {mitra.id: clock.now_ms()})
 
     stack.sweep_now()
 
-    assert valkey.client().zscore(HEARTBEATS_KEY, mitra.id) is None
+    assert valkey.client().zscore(keys.HEARTBEATS, mitra.id) is None
 
 
 def test_reconciliation_takes_offline_a_mitra_claimed_by_a_sweeper_that_died(
@@ -190,7 +190,7 @@ def test_reconciliation_takes_offline_a_mitra_claimed_by_a_sweeper_that_died(
     mitra = _online(api, make_mitra)
     stack.sweep_now()  # Valkey is now known intact
     # A sweeper claimed the member in Valkey, then died before writing PostgreSQL.
-    valkey.client().zrem(HEARTBEATS_KEY, mitra.id)
+    valkey.client().zrem(keys.HEARTBEATS, mitra.id)
     with database.begin() as connection:
         connection.execute(
             sa.text("UPDATE mitras SET online_since = now() - interval '5 minutes' WHERE id = :id"),
@@ -207,7 +207,7 @@ def test_reconciliation_takes_offline_a_mitra_claimed_by_a_sweeper_that_died(
 def test_reconciliation_spares_a_mitra_that_just_went_online(api, stack, database, make_mitra):
     mitra = _online(api, make_mitra)
     stack.sweep_now()
-    valkey.client().zrem(HEARTBEATS_KEY, mitra.id)  # its ZADD not yet landed, as it were
+    valkey.client().zrem(keys.HEARTBEATS, mitra.id)  # its ZADD not yet landed, as it were
 
     stack.sweep_now()
 
@@ -271,11 +271,11 @@ def test_malformed_trigger_is_acknowledged_without_sweeping(stack, make_mitra, h
         "ce-time": "2026-01-01T00:00:00Z",
         "Content-Type": "application/json",
     }
-    before = valkey.client().hget(sweeper.LAST_RUN_KEY, "finished_at")
+    before = valkey.client().hget(keys.SWEEPER_LAST_RUN, "finished_at")
     time.sleep(0.01)
 
     response = httpx.post(stack.sweeper_url, content=body, headers={**ce, **headers}, timeout=30)
 
     assert response.status_code == 200, response.text
-    assert valkey.client().hget(sweeper.LAST_RUN_KEY, "finished_at") == before
+    assert valkey.client().hget(keys.SWEEPER_LAST_RUN, "finished_at") == before
     assert stack.sweep_now() == 200  # and the sweeper still works

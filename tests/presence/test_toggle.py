@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 import sqlalchemy as sa
 
 from shared import valkey
-from shared.store.heartbeats import CAPACITY_KEY, uid_cache_key
+from shared.store.live import keys
 from tests.support.presence import is_available, is_online_in_database, lapse, log_rows
 
 URL = "/api/mitra/presence"
@@ -86,8 +86,8 @@ def test_going_online_caches_the_uid_and_the_capacity_override(api, make_mitra):
 
     api.put(URL, json={"status": "online"}, headers=mitra.headers)
 
-    assert valkey.client().get(uid_cache_key(mitra.account.uid)) == mitra.id
-    assert valkey.client().hget(CAPACITY_KEY, mitra.id) == "4"
+    assert valkey.client().get(keys.uid_cache(mitra.account.uid)) == mitra.id
+    assert valkey.client().hget(keys.CAPACITY, mitra.id) == "4"
 
 
 def test_status_is_offline_once_heartbeats_lapse_before_any_sweep(api, database, make_mitra):

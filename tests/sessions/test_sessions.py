@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from shared import valkey
 from shared.domain import settings
-from shared.store.load import LOAD_KEY
+from shared.store.live import keys
 from tests.support.sessions import grant_credits, start_session
 
 
@@ -46,7 +46,7 @@ def anonymity():
 
 
 def _load(mitra_id: str) -> int:
-    return int(valkey.client().hget(LOAD_KEY, mitra_id) or 0)
+    return int(valkey.client().hget(keys.LOAD, mitra_id) or 0)
 
 
 class Listener:
@@ -178,7 +178,7 @@ def test_ending_twice_returns_the_first_end_unchanged(api, pair):
     first = api.post(
         f"/api/mitra/sessions/{session_id}/end", headers=mitra.headers, json={"reason": "waktu"}
     ).json()
-    valkey.client().hset(LOAD_KEY, mitra.id, 3)
+    valkey.client().hset(keys.LOAD, mitra.id, 3)
 
     again = api.post(f"/api/client/sessions/{session_id}/end", headers=client.headers, json={})
 
@@ -226,7 +226,7 @@ def test_both_sides_ending_at_once_end_once_and_free_capacity_once(
     for round_ in range(rounds):
         client = make_client(f"Klien Balap {round_}")
         session_id = start_session(client.id, mitra.id)
-        valkey.client().hset(LOAD_KEY, mitra.id, 5)  # a higher floor so a double release shows
+        valkey.client().hset(keys.LOAD, mitra.id, 5)  # a higher floor so a double release shows
 
         def end(side: str, headers: dict[str, str], sid=session_id) -> dict:
             response = api.post(f"/api/{side}/sessions/{sid}/end", headers=headers, json={})

@@ -17,8 +17,7 @@ import sqlalchemy as sa
 from httpx_sse import connect_sse
 
 from shared import valkey
-from shared.store.heartbeats import AVAILABLE_KEY, HEARTBEATS_KEY
-from shared.store.load import CAPACITY_KEY, LOAD_KEY
+from shared.store.live import keys
 from tests.support.presence import resync
 
 
@@ -33,7 +32,7 @@ def go_offline(api: httpx.Client, mitra: Any) -> None:
 
 
 def load_of(mitra_id: str) -> int:
-    return int(valkey.client().hget(LOAD_KEY, mitra_id) or 0)
+    return int(valkey.client().hget(keys.LOAD, mitra_id) or 0)
 
 
 @contextlib.contextmanager
@@ -41,28 +40,28 @@ def only_these_online() -> Iterator[None]:
     """Every other mitra out of the heartbeat set for the block (restored afterwards), so
     live figures are exact whatever earlier tests left online."""
     client = valkey.client()
-    saved = client.zrange(HEARTBEATS_KEY, 0, -1, withscores=True)
-    available = client.zrange(AVAILABLE_KEY, 0, -1, withscores=True)
-    client.delete(HEARTBEATS_KEY, AVAILABLE_KEY)
+    saved = client.zrange(keys.HEARTBEATS, 0, -1, withscores=True)
+    available = client.zrange(keys.AVAILABLE, 0, -1, withscores=True)
+    client.delete(keys.HEARTBEATS, keys.AVAILABLE)
     try:
         yield
     finally:
-        client.delete(HEARTBEATS_KEY, AVAILABLE_KEY)
+        client.delete(keys.HEARTBEATS, keys.AVAILABLE)
         if saved:
-            client.zadd(HEARTBEATS_KEY, {member: score for member, score in saved})
+            client.zadd(keys.HEARTBEATS, {member: score for member, score in saved})
         if available:
-            client.zadd(AVAILABLE_KEY, {member: score for member, score in available})
+            client.zadd(keys.AVAILABLE, {member: score for member, score in available})
 
 
 def place(mitra_id: str, *, beat_ms: int, capacity: int, load: int) -> None:
     """A mitra in Valkey exactly as presence and pairing leave it."""
     client = valkey.client()
-    client.zadd(HEARTBEATS_KEY, {mitra_id: beat_ms})
-    client.hset(CAPACITY_KEY, mitra_id, capacity)
+    client.zadd(keys.HEARTBEATS, {mitra_id: beat_ms})
+    client.hset(keys.CAPACITY, mitra_id, capacity)
     if load:
-        client.hset(LOAD_KEY, mitra_id, load)
+        client.hset(keys.LOAD, mitra_id, load)
     else:
-        client.hdel(LOAD_KEY, mitra_id)
+        client.hdel(keys.LOAD, mitra_id)
     resync(mitra_id)
 
 

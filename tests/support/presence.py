@@ -9,10 +9,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from shared import valkey
+from shared import clock, valkey
 from shared.domain import presence, settings
-from shared.store import heartbeats
-from shared.store.heartbeats import AVAILABLE_KEY, CAPACITY_KEY, HEARTBEATS_KEY, LOAD_KEY
+from shared.store.live import keys
+from shared.store.live import presence as heartbeats
 
 
 def resync(*mitra_ids: Any) -> None:
@@ -23,7 +23,7 @@ def resync(*mitra_ids: Any) -> None:
 
 def set_beat(mitra_id: Any, beat_ms: float) -> None:
     """The mitra's heartbeat score, as if it had beaten at that instant."""
-    valkey.client().zadd(HEARTBEATS_KEY, {str(mitra_id): beat_ms})
+    valkey.client().zadd(keys.HEARTBEATS, {str(mitra_id): beat_ms})
     resync(mitra_id)
 
 
@@ -32,10 +32,10 @@ def drop(*mitra_ids: Any) -> None:
     if mitra_ids:
         ids = [str(m) for m in mitra_ids]
         pipe = valkey.client().pipeline(transaction=True)
-        pipe.zrem(HEARTBEATS_KEY, *ids)
-        pipe.zrem(AVAILABLE_KEY, *ids)
-        pipe.hdel(LOAD_KEY, *ids)
-        pipe.hdel(CAPACITY_KEY, *ids)
+        pipe.zrem(keys.HEARTBEATS, *ids)
+        pipe.zrem(keys.AVAILABLE, *ids)
+        pipe.hdel(keys.LOAD, *ids)
+        pipe.hdel(keys.CAPACITY, *ids)
         pipe.execute()
 
 
@@ -44,10 +44,10 @@ def available_mismatches(mitra_ids: list[str]) -> list[str]:
     load and capacity (empty when the invariant holds)."""
     default = settings.current().max_customers_per_mitra
     client = valkey.client()
-    beats = client.zmscore(HEARTBEATS_KEY, mitra_ids)
-    listed = client.zmscore(AVAILABLE_KEY, mitra_ids)
-    loads = client.hmget(LOAD_KEY, mitra_ids)
-    capacities = client.hmget(CAPACITY_KEY, mitra_ids)
+    beats = client.zmscore(keys.HEARTBEATS, mitra_ids)
+    listed = client.zmscore(keys.AVAILABLE, mitra_ids)
+    loads = client.hmget(keys.LOAD, mitra_ids)
+    capacities = client.hmget(keys.CAPACITY, mitra_ids)
     wrong = []
     for mitra_id, beat, score, held, capacity in zip(
         mitra_ids, beats, listed, loads, capacities, strict=True
@@ -79,13 +79,13 @@ def is_online_in_database(database: sa.Engine, mitra_id: str) -> bool:
 def lapse(mitra_id: str, extra_s: float = 1.0) -> None:
     """Make the mitra's last heartbeat older than the timeout, as silence would."""
     timeout_s = settings.current().heartbeat_timeout_s
-    aged = presence.now_ms() - int((timeout_s + extra_s) * 1000)
-    assert valkey.client().zadd(HEARTBEATS_KEY, {mitra_id: aged}, xx=True, ch=True) == 1
+    aged = clock.now_ms() - int((timeout_s + extra_s) * 1000)
+    assert valkey.client().zadd(keys.HEARTBEATS, {mitra_id: aged}, xx=True, ch=True) == 1
     resync(mitra_id)
 
 
 def is_available(mitra_id: str) -> bool:
     """What pairing sees: a member scored at or after the fresh cutoff."""
-    score = valkey.client().zscore(HEARTBEATS_KEY, mitra_id)
-    cutoff = presence.fresh_cutoff_ms(settings.current(), presence.now_ms())
+    score = valkey.client().zscore(keys.HEARTBEATS, mitra_id)
+    cutoff = presence.fresh_cutoff_ms(settings.current(), clock.now_ms())
     return score is not None and score >= cutoff

@@ -8,7 +8,7 @@ from uuid import UUID
 from shared import db, valkey
 from shared.domain import entitlement
 from shared.store import clients, ledger, sessions
-from shared.store.load import LOAD_KEY
+from shared.store.live import keys
 from tests.support.presence import resync
 
 
@@ -21,7 +21,7 @@ def start_session(client_id: str | UUID, mitra_id: str | UUID) -> UUID:
             connection, client_id=UUID(str(client_id)), mitra_id=UUID(str(mitra_id))
         )
         entitlement.consume_for_session(connection, row.client_id, row.id)
-    valkey.client().hincrby(LOAD_KEY, str(mitra_id), 1)
+    valkey.client().hincrby(keys.LOAD, str(mitra_id), 1)
     resync(mitra_id)
     return row.id
 

@@ -15,11 +15,13 @@ from uuid import UUID
 
 import sqlalchemy.exc
 
-from shared import db, valkey
+from shared import db
+from shared.clock import now_ms
 from shared.domain import audit, presence, settings
 from shared.errors import NotFound, PhoneTaken
-from shared.store import heartbeats, mitras
-from shared.store.load import LOAD_KEY
+from shared.store import mitras
+from shared.store.live import capacity
+from shared.store.live import presence as live_presence
 from shared.store.mitras import MitraRow
 from shared.store.paging import Keyset
 
@@ -51,21 +53,18 @@ def _with_presence(rows: list[MitraRow]) -> list[MitraView]:
         return []
     current = settings.current()
     ids = [str(row.id) for row in rows]
-    pipeline = valkey.client().pipeline(transaction=False)
-    pipeline.zmscore(presence.HEARTBEATS_KEY, ids)
-    pipeline.hmget(LOAD_KEY, ids)
-    scores, loads = pipeline.execute()
-    fresh_after_ms = presence.fresh_cutoff_ms(current, presence.now_ms())
+    columns = live_presence.live_columns(ids)
+    fresh_after_ms = presence.fresh_cutoff_ms(current, now_ms())
     views = []
-    for row, score, load in zip(rows, scores, loads, strict=True):
+    for row, (score, load) in zip(rows, columns, strict=True):
         views.append(
             MitraView(
                 row=row,
-                online=score is not None and float(score) >= fresh_after_ms,
+                online=score is not None and score >= fresh_after_ms,
                 last_heartbeat_at=(
-                    datetime.fromtimestamp(float(score) / 1000, UTC) if score is not None else None
+                    datetime.fromtimestamp(score / 1000, UTC) if score is not None else None
                 ),
-                load=int(load or 0),
+                load=load,
                 max_customers_effective=row.max_customers or current.max_customers_per_mitra,
             )
         )
@@ -93,9 +92,7 @@ def get_mitra(mitra_id: UUID) -> MitraView:
 def _set_capacity(mitra_id: UUID, max_customers: int | None) -> None:
     # Pairing's claim script reads this hash and blasts count `presence:available`: both are
     # updated in one atomic step, so an edit applies to the very next claim and blast.
-    heartbeats.set_capacity(
-        str(mitra_id), max_customers, settings.current().max_customers_per_mitra
-    )
+    capacity.set_capacity(str(mitra_id), max_customers, settings.current().max_customers_per_mitra)
 
 
 def create_mitra(

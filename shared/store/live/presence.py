@@ -1,6 +1,6 @@
 """Presence state in Valkey (docs/valkey-keys.md): the heartbeat set, the Firebase UID →
-mitra cache, the per-mitra capacity and load hashes as the sweeper rebuilds them, and
-`presence:available`.
+mitra cache, `presence:available`, and the load and capacity hashes as the sweeper rebuilds
+them (a single unit is taken and released in `shared.store.live.capacity`).
 
 `presence:heartbeats` is a sorted set, mitra id → last heartbeat (epoch ms); a member is a
 mitra PostgreSQL has put online, and it is *available* only while its score is at or after
@@ -17,30 +17,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from enum import StrEnum
-from typing import Any, cast
+from typing import cast
 
 from shared import valkey
-from shared.store.load import AVAILABLE_KEY, CAPACITY_KEY, HEARTBEATS_KEY, LOAD_KEY
-
-# Present while Valkey still holds what the last reconciliation rebuilt; gone after a flush,
-# a restart without persistence, or a failover that lost the data.
-INTACT_KEY = "presence:intact"
-# The load surpluses seen by the previous reconciliation (mitra id → "valkey>postgres").
-LOAD_SUSPECTS_KEY = "presence:load_suspects"
+from shared.store.live import capacity, keys
 
 # A cached UID resolution is re-checked in PostgreSQL at least this often, which bounds how
 # long a suspension written straight into SQL (bypassing `forget`) could go unnoticed.
 UID_CACHE_TTL_S = 3600
 
 _CHUNK = 500  # members per script call: Lua's unpack and ARGV stay far from their limits
-
-__all__ = ["AVAILABLE_KEY", "CAPACITY_KEY", "HEARTBEATS_KEY", "LOAD_KEY"]
-
-PRESENCE_KEYS = [HEARTBEATS_KEY, AVAILABLE_KEY, LOAD_KEY, CAPACITY_KEY]
-
-
-def uid_cache_key(firebase_uid: str) -> str:
-    return f"presence:uid:{firebase_uid}"
 
 
 class Beat(StrEnum):
@@ -68,7 +54,7 @@ def beat(
     active sessions) and capacity override PostgreSQL gives, and in `presence:available`
     only when below that capacity."""
     reply = valkey.script("presence_heartbeat")(
-        keys=[uid_cache_key(firebase_uid), HEARTBEATS_KEY, AVAILABLE_KEY, LOAD_KEY, CAPACITY_KEY],
+        keys=[keys.uid_cache(firebase_uid), *keys.PRESENCE],
         args=[
             now_ms,
             cutoff_ms,
@@ -84,16 +70,16 @@ def beat(
 
 
 def cached_mitra_id(firebase_uid: str) -> str | None:
-    value = valkey.client().get(uid_cache_key(firebase_uid))
+    value = valkey.client().get(keys.uid_cache(firebase_uid))
     return str(value) if value is not None else None
 
 
 def forget_uid(firebase_uid: str) -> None:
-    valkey.client().delete(uid_cache_key(firebase_uid))
+    valkey.client().delete(keys.uid_cache(firebase_uid))
 
 
 def last_beat_ms(mitra_id: str) -> float | None:
-    score = valkey.client().zscore(HEARTBEATS_KEY, mitra_id)
+    score = valkey.client().zscore(keys.HEARTBEATS, mitra_id)
     return float(score) if score is not None else None
 
 
@@ -110,47 +96,17 @@ def enter(
     and place it in `presence:available` when below capacity: one MULTI/EXEC round trip,
     so no other command sees the mitra half-entered."""
     pipe = valkey.client().pipeline(transaction=True)
-    pipe.zadd(HEARTBEATS_KEY, {mitra_id: now_ms})
+    pipe.zadd(keys.HEARTBEATS, {mitra_id: now_ms})
     if firebase_uid:
-        pipe.set(uid_cache_key(firebase_uid), mitra_id, ex=UID_CACHE_TTL_S)
-    _restore_load(pipe, mitra_id, held, max_customers, default_capacity)
+        pipe.set(keys.uid_cache(firebase_uid), mitra_id, ex=UID_CACHE_TTL_S)
+    capacity.queue_restore_load(pipe, mitra_id, held, max_customers, default_capacity)
     pipe.execute()
-
-
-def restore_load(mitra_id: str, held: int, max_customers: int | None, default_capacity: int) -> int:
-    """Raise the mitra's load to PostgreSQL's `held` (never lower it), set its capacity
-    override and fix its `presence:available` membership, atomically; the load after."""
-    return int(_restore_load(valkey.client(), mitra_id, held, max_customers, default_capacity))
-
-
-def _restore_load(
-    client: Any, mitra_id: str, held: int, max_customers: int | None, default_capacity: int
-) -> Any:
-    return valkey.script("presence_load_restore")(
-        keys=PRESENCE_KEYS,
-        args=[default_capacity, mitra_id, held, "" if max_customers is None else max_customers],
-        client=client,
-    )
 
 
 def leave(mitra_id: str) -> None:
     pipe = valkey.client().pipeline(transaction=True)
-    pipe.zrem(HEARTBEATS_KEY, mitra_id)
-    pipe.zrem(AVAILABLE_KEY, mitra_id)
-    pipe.execute()
-
-
-def set_capacity(mitra_id: str, max_customers: int | None, default_capacity: int) -> None:
-    """Set (or clear, None) a mitra's capacity override and fix its place in
-    `presence:available` in one MULTI/EXEC: the very next claim or blast sees both."""
-    pipe = valkey.client().pipeline(transaction=True)
-    if max_customers is None:
-        pipe.hdel(CAPACITY_KEY, mitra_id)
-    else:
-        pipe.hset(CAPACITY_KEY, mitra_id, max_customers)
-    valkey.script("presence_available_sync")(
-        keys=PRESENCE_KEYS, args=[default_capacity, mitra_id], client=pipe
-    )
+    pipe.zrem(keys.HEARTBEATS, mitra_id)
+    pipe.zrem(keys.AVAILABLE, mitra_id)
     pipe.execute()
 
 
@@ -160,25 +116,22 @@ def sync_available(mitra_ids: Iterable[str], default_capacity: int) -> int:
     ids = list(mitra_ids)
     if not ids:
         return 0
-    script = valkey.script("presence_available_sync")
     pipe = valkey.client().pipeline(transaction=False)
     for first in range(0, len(ids), _CHUNK):
-        script(
-            keys=PRESENCE_KEYS, args=[default_capacity, *ids[first : first + _CHUNK]], client=pipe
-        )
+        capacity.queue_sync_available(pipe, ids[first : first + _CHUNK], default_capacity)
     return sum(int(changed) for changed in pipe.execute())
 
 
 def available_members() -> list[str]:
     """Every member of `presence:available` (O(M): the sweeper's rebuild only)."""
-    return [str(member) for member in valkey.client().zrange(AVAILABLE_KEY, 0, -1)]
+    return [str(member) for member in valkey.client().zrange(keys.AVAILABLE, 0, -1)]
 
 
 def claim_lapsed(cutoff_ms: int, limit: int, only: Sequence[str] = ()) -> list[tuple[str, float]]:
     """Atomically remove and return up to `limit` members whose last beat is before the
     cutoff (all lapsed members, or only those of `only`)."""
     flat = valkey.script("presence_claim_lapsed")(
-        keys=[HEARTBEATS_KEY, AVAILABLE_KEY], args=[cutoff_ms, limit, *only]
+        keys=[keys.HEARTBEATS, keys.AVAILABLE], args=[cutoff_ms, limit, *only]
     )
     return [(str(flat[i]), float(flat[i + 1])) for i in range(0, len(flat), 2)]
 
@@ -186,7 +139,7 @@ def claim_lapsed(cutoff_ms: int, limit: int, only: Sequence[str] = ()) -> list[t
 def members() -> dict[str, float]:
     """Every member with its score, in one round trip (O(online): reconciliation only)."""
     scored = cast(
-        list[tuple[str, float]], valkey.client().zrange(HEARTBEATS_KEY, 0, -1, withscores=True)
+        list[tuple[str, float]], valkey.client().zrange(keys.HEARTBEATS, 0, -1, withscores=True)
     )
     return {str(member): float(score) for member, score in scored}
 
@@ -197,13 +150,12 @@ def add_missing(mitra_ids: Iterable[str], now_ms: int, default_capacity: int) ->
     ids = list(mitra_ids)
     if not ids:
         return 0
-    script = valkey.script("presence_available_sync")
     added = 0
     for first in range(0, len(ids), _CHUNK):
         chunk = ids[first : first + _CHUNK]
         pipe = valkey.client().pipeline(transaction=True)
-        pipe.zadd(HEARTBEATS_KEY, dict.fromkeys(chunk, now_ms), nx=True)
-        script(keys=PRESENCE_KEYS, args=[default_capacity, *chunk], client=pipe)
+        pipe.zadd(keys.HEARTBEATS, dict.fromkeys(chunk, now_ms), nx=True)
+        capacity.queue_sync_available(pipe, chunk, default_capacity)
         added += int(pipe.execute()[0])
     return added
 
@@ -221,17 +173,63 @@ def forget_unchanged(seen: Mapping[str, float]) -> int:
             for member, score in items[first : first + _CHUNK]
             for value in (member, repr(score))
         ]
-        script(keys=[HEARTBEATS_KEY, AVAILABLE_KEY], args=args, client=pipe)
+        script(keys=[keys.HEARTBEATS, keys.AVAILABLE], args=args, client=pipe)
     return sum(int(removed) for removed in pipe.execute())
 
 
-def read_hash(key: str) -> dict[str, str]:
+def live_columns(mitra_ids: list[str]) -> list[tuple[float | None, int]]:
+    """(last beat or None, load) for each mitra, in order, in one round trip."""
+    pipe = valkey.client().pipeline(transaction=False)
+    pipe.zmscore(keys.HEARTBEATS, mitra_ids)
+    pipe.hmget(keys.LOAD, mitra_ids)
+    scores, loads = pipe.execute()
+    return [
+        (float(score) if score is not None else None, int(load or 0))
+        for score, load in zip(scores, loads, strict=True)
+    ]
+
+
+# -- the sweeper's reconciliation of load and capacity ----------------------------------------
+
+
+def loads() -> dict[str, str]:
+    return _read_hash(keys.LOAD)
+
+
+def capacities() -> dict[str, str]:
+    return _read_hash(keys.CAPACITY)
+
+
+def load_suspects() -> dict[str, str]:
+    return _read_hash(keys.LOAD_SUSPECTS)
+
+
+def fix_loads(changes: Sequence[tuple[str, str, str]]) -> int:
+    """Apply (mitra id, expected, wanted) triples to `presence:load` ('' = absent / delete)
+    only where the field still holds `expected`; how many changed."""
+    return _compare_and_set(keys.LOAD, changes)
+
+
+def fix_capacities(changes: Sequence[tuple[str, str, str]]) -> int:
+    """As `fix_loads`, for `presence:capacity`."""
+    return _compare_and_set(keys.CAPACITY, changes)
+
+
+def replace_load_suspects(values: Mapping[str, str]) -> None:
+    pipe = valkey.client().pipeline(transaction=True)
+    pipe.delete(keys.LOAD_SUSPECTS)
+    for field, value in values.items():
+        pipe.hset(keys.LOAD_SUSPECTS, field, value)
+    pipe.execute()
+
+
+def _read_hash(key: str) -> dict[str, str]:
     return {str(k): str(v) for k, v in valkey.client().hgetall(key).items()}
 
 
-def compare_and_set(key: str, changes: Sequence[tuple[str, str, str]]) -> int:
+def _compare_and_set(key: str, changes: Sequence[tuple[str, str, str]]) -> int:
     """Apply (field, expected, wanted) triples ('' = absent / delete) only where the field
-    still holds `expected`; how many fields changed."""
+    still holds `expected` (shared/lua/presence_hash_cas.lua); how many fields changed."""
     if not changes:
         return 0
     script = valkey.script("presence_hash_cas")
@@ -242,17 +240,9 @@ def compare_and_set(key: str, changes: Sequence[tuple[str, str, str]]) -> int:
     return sum(int(changed) for changed in pipe.execute())
 
 
-def replace_hash(key: str, values: Mapping[str, str]) -> None:
-    pipe = valkey.client().pipeline(transaction=True)
-    pipe.delete(key)
-    for field, value in values.items():
-        pipe.hset(key, field, value)
-    pipe.execute()
-
-
 def is_intact() -> bool:
-    return bool(valkey.client().exists(INTACT_KEY))
+    return bool(valkey.client().exists(keys.INTACT))
 
 
 def mark_intact() -> None:
-    valkey.client().set(INTACT_KEY, "1")
+    valkey.client().set(keys.INTACT, "1")
