@@ -143,8 +143,8 @@ def _request(
 # -- throughput --------------------------------------------------------------------------
 
 
-def _phase(url: str, method: str, path: str, tokens: list[str]) -> float:
-    """Requests/s answered 204 by CLIENT_THREADS keep-alive clients over PHASE_S seconds."""
+def _phase(url: str, method: str, path: str, tokens: list[str], seconds: float = PHASE_S) -> float:
+    """Requests/s answered 204 by CLIENT_THREADS keep-alive clients over `seconds`."""
     host, port = url.removeprefix("http://").split(":")
     done = [0] * CLIENT_THREADS
     failed = [0] * CLIENT_THREADS
@@ -169,7 +169,7 @@ def _phase(url: str, method: str, path: str, tokens: list[str]) -> float:
     for thread in threads:
         thread.start()
     began = time.perf_counter()
-    stop_at[0] = began + PHASE_S
+    stop_at[0] = began + seconds
     start.wait()
     for thread in threads:
         thread.join()

@@ -10,18 +10,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
-
-import sqlalchemy.exc
 
 from shared import db, valkey
 from shared.domain import audit, presence, settings
 from shared.errors import NotFound, PhoneTaken
+from shared.lazy import lazy_module
 from shared.store import heartbeats, mitras
 from shared.store.load import LOAD_KEY
 from shared.store.mitras import MitraRow
 from shared.web.pagination import Keyset
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+else:
+    sa = lazy_module("sqlalchemy")
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +132,7 @@ def update_mitra(actor_id: UUID, mitra_id: UUID, changes: dict[str, Any]) -> Mit
         try:
             with connection.begin_nested():
                 after = mitras.patch(connection, before.id, changes)
-        except sqlalchemy.exc.IntegrityError:
+        except sa.exc.IntegrityError:
             # Another operator gave that number to a mitra between our check and write.
             raise PhoneTaken() from None
         audit.record(

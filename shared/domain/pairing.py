@@ -29,15 +29,13 @@ import dataclasses
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
-
-from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError
 
 from shared import db, domain_events, errors, events, signals, valkey
 from shared.domain import entitlement, presence, settings, visibility
 from shared.domain import sessions as session_rules
+from shared.lazy import lazy_module
 from shared.log import get_logger, log_event
 from shared.store import clients, mitras, sessions
 from shared.store import pairing as store
@@ -46,6 +44,12 @@ from shared.store.load import AVAILABLE_KEY, CAPACITY_KEY, HEARTBEATS_KEY, LOAD_
 from shared.store.mitras import MitraRow
 from shared.store.pairing import OfferRow, RequestRow
 from shared.store.sessions import SessionRow
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+    from sqlalchemy.engine import Connection
+else:
+    sa = lazy_module("sqlalchemy")
 
 logger = get_logger("halo.pairing")
 
@@ -153,7 +157,7 @@ def _create(client: ClientRow, idempotency_key: str | None) -> RequestRow:
                 created_at=created_at,
                 expires_at=created_at + timedelta(seconds=current.search_window_s),
             )
-    except IntegrityError as exc:
+    except sa.exc.IntegrityError as exc:
         # A concurrent press won a unique index: name its open request (create_request
         # first re-reads by key, for when the winner is this press's own twin).
         with db.read() as connection:

@@ -13,10 +13,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from uuid import UUID
-
-from sqlalchemy.engine import Connection
 
 from shared import db, domain_events, events, valkey
 from shared.domain import settings
@@ -30,6 +28,9 @@ from shared.store.heartbeats import HEARTBEATS_KEY, Beat, uid_cache_key
 from shared.store.load import CAPACITY_KEY, LOAD_KEY
 from shared.store.mitras import MitraRow
 from shared.store.online_log import Reason
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
 
 __all__ = [
     "HEARTBEATS_KEY",

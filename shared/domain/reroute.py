@@ -15,21 +15,26 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 from uuid import UUID
-
-from sqlalchemy.exc import IntegrityError
 
 from shared import db, events, valkey
 from shared.domain import audit, pairing, presence, session_admin, settings
 from shared.domain import sessions as session_rules
 from shared.domain.session_admin import AdminSessionView
 from shared.errors import AlreadySearching, AtCapacity, Conflict, NotFound, NotOnline, SessionEnded
+from shared.lazy import lazy_module
 from shared.store import clients, load, mitras, sessions
 from shared.store import pairing as pairing_store
 from shared.store.heartbeats import AVAILABLE_KEY, HEARTBEATS_KEY
 from shared.store.load import CAPACITY_KEY, LOAD_KEY
 from shared.store.pairing import RequestRow
 from shared.store.sessions import SessionRow
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+else:
+    sa = lazy_module("sqlalchemy")
 
 
 def to_mitra(operator_id: UUID, session_id: UUID, mitra_id: UUID) -> AdminSessionView:
@@ -124,7 +129,7 @@ def reblast(operator_id: UUID | None, session_id: UUID) -> RequestRow:
                     expires_at=created_at + timedelta(seconds=current.search_window_s),
                     reroute_session=session.id,
                 )
-        except IntegrityError:
+        except sa.exc.IntegrityError:
             running = pairing_store.open_for_client(connection, session.client_id)
             raise AlreadySearching(
                 "A re-blast for this session is already searching.",

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from uuid import UUID
 
-import sqlalchemy as sa
-from sqlalchemy.engine import Connection
+from shared.lazy import lazy_module
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+    from sqlalchemy.engine import Connection
+else:
+    sa = lazy_module("sqlalchemy")
+
 
 Reason = Literal["manual", "heartbeat_timeout", "admin_forced", "logout", "suspended"]
 

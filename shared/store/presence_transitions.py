@@ -7,12 +7,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 from uuid import UUID
 
-import sqlalchemy as sa
-from sqlalchemy.engine import Connection
-
+from shared.lazy import lazy_module
 from shared.store.online_log import Reason
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+    from sqlalchemy.engine import Connection
+else:
+    sa = lazy_module("sqlalchemy")
 
 
 def go_online(connection: Connection, mitra_id: UUID | str, reason: Reason) -> bool:

@@ -12,9 +12,9 @@ with unknown fields forbidden, so a typo in a field name is a 400 that names it.
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
-import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
@@ -299,7 +299,8 @@ class Api:
 
 def _request_id(request: Request) -> str:
     incoming = request.headers.get("X-Request-Id", "")
-    return incoming if _REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
+    # 32 random hex digits, as uuid4().hex gave, without building a UUID per request.
+    return incoming if _REQUEST_ID.fullmatch(incoming) else os.urandom(16).hex()
 
 
 def _trace(request: Request) -> str | None:
