@@ -89,15 +89,15 @@ def _start_bench_server(stack: LocalStack) -> FunctionServer:
     return server
 
 
-def _online_mitras(stack: LocalStack, url: str) -> list[str]:
-    """MITRAS mitras created as operators do, logged in by phone OTP, toggled online."""
+def _online_mitras(stack: LocalStack, url: str, count: int = MITRAS) -> list[str]:
+    """`count` mitras created as operators do, logged in by phone OTP, toggled online."""
     from tests.support.firebase_accounts import FirebaseAccounts
 
     accounts = FirebaseAccounts(stack.emulator.host_port, stack.emulator.project_id)
     engine = sa.create_engine(stack.database_url)
     tokens = []
     try:
-        for _ in range(MITRAS):
+        for _ in range(count):
             phone = "+62877" + "".join(secrets.choice("0123456789") for _ in range(8))
             with engine.begin() as connection:
                 connection.execute(
