@@ -1,35 +1,77 @@
-"""Cold start: how long each function's entry module takes to import in a fresh interpreter
-(what every Cloud Run scale-out pays before serving). Median of several runs, milliseconds.
+"""Cold start: what every Cloud Run scale-out pays before it answers, measured in fresh
+interpreters. Medians of several runs, milliseconds.
 
 - import_ms_<function>: `import functions.<function>.main`.
+- cold_first_answer_ms_<function>: that import plus the function's first real request,
+  served in the same fresh interpreter through its entry point (a Flask request built with
+  werkzeug, as functions-framework hands it over): everything a function defers to first
+  use — SQLAlchemy and the pg8000 connection, the Valkey connection and script load,
+  firebase-admin, PyJWT — is paid here, so laziness cannot hide cost. The request is a cheap
+  one each function serves daily (FIRST_REQUESTS; presence's is the heartbeat). Not
+  included: functions-framework building its Flask app and gunicorn starting (the same
+  for every function; `import_ms_functions_framework_alone` shows their import).
 - import_ms_functions_framework_alone: functions-framework (with Flask) and nothing else.
-- import_ms_runtime_floor: what every HTTP function needs on its first request whatever our
-  code does — functions-framework, SQLAlchemy, redis-py, pydantic-settings. The gap between
-  a function's figure and this floor is what our own modules cost. The heavy SDKs that no
-  request path needs at once (firebase-admin, google-cloud-pubsub, google-cloud-scheduler,
-  xendit) are imported on first use and are in neither figure.
+- import_ms_runtime_floor: what the lightest function (presence, whose heartbeat needs no
+  SQL) cannot serve its first request without, whatever our code does — functions-framework,
+  redis-py and pydantic-settings (its typed configuration). The gap between a function's
+  `import_ms` and this floor is what our own modules and the libraries they choose to import
+  eagerly cost. (Before the cold-start work the floor also counted SQLAlchemy, which every
+  function imported; now it loads on a function's first SQL statement.)
 """
 
 from __future__ import annotations
 
+import json
 import os
 import statistics
 import subprocess
 import sys
+from typing import Any
 
 from devstack.stack import REPO_ROOT, LocalStack
 from shared.catalogue import load_catalogue
 
 RUNS = 5
-RUNTIME = "functions_framework, sqlalchemy, redis, pydantic_settings"
+RUNTIME = "functions_framework, redis, pydantic_settings"
+
+# function source → (method, path, whose token, expected status) of a cheap first request
+FIRST_REQUESTS: dict[str, tuple[str, str, str, int]] = {
+    "presence": ("POST", "/api/mitra/presence/heartbeat", "mitra", 204),
+    "auth": ("GET", "/api/mitra/auth/me", "mitra", 200),
+    "pairing": ("GET", "/api/mitra/pairing-requests", "mitra", 200),
+    "sessions": ("GET", "/api/mitra/sessions", "mitra", 200),
+    "payments": ("GET", "/api/client/packages", "client", 200),
+    "admin": ("GET", "/api/admin/auth/me", "operator", 200),
+}
+
+_IMPORT_PROBE = """
+import time
+t = time.perf_counter()
+import {modules}
+print((time.perf_counter() - t) * 1000)
+"""
+
+# The request is built after the import is timed and before the call is, so the probe's own
+# werkzeug.test import counts in neither.
+_FIRST_ANSWER_PROBE = """
+import json, os, time
+t = time.perf_counter()
+import functions.{source}.main as main
+imported = time.perf_counter() - t
+from flask import Request
+from werkzeug.test import EnvironBuilder
+request = Request(EnvironBuilder(
+    method={method!r}, path={path!r}, headers={{"Authorization": os.environ["PROBE_AUTH"]}}
+).get_environ())
+t = time.perf_counter()
+response = main.{entry_point}(request)
+answered = time.perf_counter() - t
+assert response.status_code == {status}, (response.status_code, response.get_data()[:300])
+print(json.dumps({{"import": imported * 1000, "first": (imported + answered) * 1000}}))
+"""
 
 
-def import_ms(modules: str, env: dict[str, str]) -> float:
-    """Median time to `import <modules>` in a fresh interpreter, ms."""
-    probe = (
-        f"import time; t = time.perf_counter(); import {modules}; "
-        "print((time.perf_counter() - t) * 1000)"
-    )
+def _median_of(probe: str, env: dict[str, str], key: str | None = None) -> float:
     samples = []
     for _ in range(RUNS):
         out = subprocess.run(
@@ -38,17 +80,77 @@ def import_ms(modules: str, env: dict[str, str]) -> float:
             text=True,
             cwd=REPO_ROOT,
             env=env,
-            check=True,
-        ).stdout
-        samples.append(float(out.strip().splitlines()[-1]))
+            check=False,
+        )
+        if out.returncode != 0:
+            raise RuntimeError(f"cold-start probe failed: {out.stderr[-2000:]}")
+        last = out.stdout.strip().splitlines()[-1]
+        samples.append(float(json.loads(last)[key]) if key else float(last))
     return round(statistics.median(samples), 1)
+
+
+def import_ms(modules: str, env: dict[str, str]) -> float:
+    """Median time to `import <modules>` in a fresh interpreter, ms."""
+    return _median_of(_IMPORT_PROBE.format(modules=modules), env)
+
+
+def _tokens(stack: LocalStack) -> dict[str, str]:
+    """A mitra (logged in, online), a client with a profile, and the seeded superadmin."""
+    from bench.presence import _online_mitras, _request
+    from tests.support.firebase_accounts import FirebaseAccounts
+
+    mitra = _online_mitras(stack, stack.public_url, count=1)[0]
+    accounts = FirebaseAccounts(stack.emulator.host_port, stack.emulator.project_id)
+    client = accounts.sign_in_anonymously().id_token
+    _request(
+        stack.public_url,
+        "POST",
+        "/api/client/auth/register",
+        client,
+        body={"display_name": "Klien Bench"},
+        expect=201,
+    )
+    login: Any = json.loads(
+        _request(
+            stack.admin_url,
+            "POST",
+            "/api/admin/auth/login",
+            body={"email": "admin@halobestie.local", "password": stack.options.admin_password},
+            expect=200,
+        )
+    )
+    return {"mitra": mitra, "client": client, "operator": login["token"]}
+
+
+def _online_again(stack: LocalStack, mitra: str) -> None:
+    from bench.presence import _request
+
+    _request(
+        stack.public_url, "PUT", "/api/mitra/presence", mitra, body={"status": "online"}, expect=200
+    )
 
 
 def run(stack: LocalStack) -> dict[str, float]:
     env = {**os.environ, **stack.env(), "PYTHONPATH": str(REPO_ROOT)}
+    env.pop("SETTINGS_CACHE_S", None)
+    tokens = _tokens(stack)
     results: dict[str, float] = {}
     for entry in load_catalogue().http_functions():
         results[f"import_ms_{entry.source}"] = import_ms(f"functions.{entry.source}.main", env)
+        first = FIRST_REQUESTS.get(entry.source)
+        if first is not None:
+            method, path, who, status = first
+            _online_again(stack, tokens["mitra"])  # the earlier probes may outlast a timeout
+            probe = _FIRST_ANSWER_PROBE.format(
+                source=entry.source,
+                entry_point=entry.entry_point,
+                method=method,
+                path=path,
+                status=status,
+            )
+            results[f"cold_first_answer_ms_{entry.source}"] = _median_of(
+                probe, {**env, "PROBE_AUTH": f"Bearer {tokens[who]}"}, key="first"
+            )
     results["import_ms_functions_framework_alone"] = import_ms("functions_framework", env)
     results["import_ms_runtime_floor"] = import_ms(RUNTIME, env)
     return results

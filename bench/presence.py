@@ -3,6 +3,10 @@
 - `heartbeat_vs_noop_ratio`: heartbeat requests/s through the real functions-framework
   server (token verification, the route pipeline, one Valkey round trip) over a no-op
   endpoint of the same server process, same run, same client (bench/noop_target.py);
+- `heartbeat_server_cpu_us`, `noop_server_cpu_us`: CPU (user + system) the server process
+  spends per heartbeat and per no-op in those phases; `noop_vs_heartbeat_cpu_ratio` is their
+  ratio (1.0 = a heartbeat costs the server no more than the no-op), the same comparison as
+  `heartbeat_vs_noop_ratio` but steady on a machine other processes share;
 - `heartbeat_valkey_roundtrips`, `heartbeat_sql_queries`: per heartbeat, counted inside
   the server process over sequential heartbeats (SQL = statements + pool checkouts);
 - `sweep_stale_cost_ratio`: time of the sweeper's timeout step for 1,000 lapsed mitras among
@@ -45,7 +49,7 @@ def run(stack: LocalStack) -> dict[str, float]:
     server = _start_bench_server(stack)
     try:
         tokens = _online_mitras(stack, server.url)
-        figures = _throughput(server.url, tokens)
+        figures = _throughput(server.url, tokens, server.pid)
         figures.update(_costs_per_heartbeat(server.url, tokens))
     finally:
         server.stop()
@@ -89,15 +93,15 @@ def _start_bench_server(stack: LocalStack) -> FunctionServer:
     return server
 
 
-def _online_mitras(stack: LocalStack, url: str) -> list[str]:
-    """MITRAS mitras created as operators do, logged in by phone OTP, toggled online."""
+def _online_mitras(stack: LocalStack, url: str, count: int = MITRAS) -> list[str]:
+    """`count` mitras created as operators do, logged in by phone OTP, toggled online."""
     from tests.support.firebase_accounts import FirebaseAccounts
 
     accounts = FirebaseAccounts(stack.emulator.host_port, stack.emulator.project_id)
     engine = sa.create_engine(stack.database_url)
     tokens = []
     try:
-        for _ in range(MITRAS):
+        for _ in range(count):
             phone = "+62877" + "".join(secrets.choice("0123456789") for _ in range(8))
             with engine.begin() as connection:
                 connection.execute(
@@ -143,8 +147,8 @@ def _request(
 # -- throughput --------------------------------------------------------------------------
 
 
-def _phase(url: str, method: str, path: str, tokens: list[str]) -> float:
-    """Requests/s answered 204 by CLIENT_THREADS keep-alive clients over PHASE_S seconds."""
+def _phase(url: str, method: str, path: str, tokens: list[str], seconds: float = PHASE_S) -> float:
+    """Requests/s answered 204 by CLIENT_THREADS keep-alive clients over `seconds`."""
     host, port = url.removeprefix("http://").split(":")
     done = [0] * CLIENT_THREADS
     failed = [0] * CLIENT_THREADS
@@ -169,7 +173,7 @@ def _phase(url: str, method: str, path: str, tokens: list[str]) -> float:
     for thread in threads:
         thread.start()
     began = time.perf_counter()
-    stop_at[0] = began + PHASE_S
+    stop_at[0] = began + seconds
     start.wait()
     for thread in threads:
         thread.join()
@@ -179,21 +183,62 @@ def _phase(url: str, method: str, path: str, tokens: list[str]) -> float:
     return sum(done) / elapsed
 
 
-def _throughput(url: str, tokens: list[str]) -> dict[str, float]:
+def _cpu_s(pid: int | None) -> float:
+    """CPU seconds (user + system) used so far by a server process and its children (the
+    gunicorn worker), from /proc; 0 where /proc is missing."""
+    if pid is None:
+        return 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    total, pending = 0.0, [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            stat = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except OSError:
+            continue
+        total += (int(stat[11]) + int(stat[12])) / tick  # utime, stime
+        pending += [int(child) for child in children]
+    return total
+
+
+def _measured(url: str, path: str, tokens: list[str], pid: int | None) -> tuple[float, float]:
+    """(requests/s, server CPU µs per request) of one phase."""
+    before, started = _cpu_s(pid), time.perf_counter()
+    rate = _phase(url, "POST", path, tokens)
+    elapsed, used = time.perf_counter() - started, _cpu_s(pid) - before
+    return rate, used / (rate * elapsed) * 1e6
+
+
+def _throughput(url: str, tokens: list[str], pid: int | None = None) -> dict[str, float]:
     _phase(url, "POST", "/__bench/noop", tokens)  # warm both paths
     _phase(url, "POST", "/api/mitra/presence/heartbeat", tokens)
     noop, pipeline, beat = [], [], []
+    noop_cpu, beat_cpu = [], []
     for _ in range(PHASES):
-        noop.append(_phase(url, "POST", "/__bench/noop", tokens))
+        rate, cpu = _measured(url, "/__bench/noop", tokens, pid)
+        noop.append(rate)
+        noop_cpu.append(cpu)
         pipeline.append(_phase(url, "POST", "/__bench/api-noop", tokens))
-        beat.append(_phase(url, "POST", "/api/mitra/presence/heartbeat", tokens))
+        rate, cpu = _measured(url, "/api/mitra/presence/heartbeat", tokens, pid)
+        beat.append(rate)
+        beat_cpu.append(cpu)
     noop_rps, beat_rps = statistics.mean(noop), statistics.mean(beat)
-    return {
+    figures = {
         "heartbeat_rps": round(beat_rps, 1),
         "noop_rps": round(noop_rps, 1),
         "route_pipeline_noop_rps": round(statistics.mean(pipeline), 1),
         "heartbeat_vs_noop_ratio": round(beat_rps / noop_rps, 3),
     }
+    if pid is not None and statistics.mean(beat_cpu) > 0:
+        # The server's own CPU per request: unlike requests/s it hardly moves when other
+        # processes share the cores (the bench machine is often shared).
+        figures["heartbeat_server_cpu_us"] = round(statistics.mean(beat_cpu), 1)
+        figures["noop_server_cpu_us"] = round(statistics.mean(noop_cpu), 1)
+        figures["noop_vs_heartbeat_cpu_ratio"] = round(
+            statistics.mean(noop_cpu) / statistics.mean(beat_cpu), 3
+        )
+    return figures
 
 
 def _costs_per_heartbeat(url: str, tokens: list[str]) -> dict[str, float]:

@@ -21,12 +21,15 @@ import os
 import re
 import threading
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from uuid import UUID
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
 from shared.config import get_config
+
+if TYPE_CHECKING:
+    # Imported where used: cryptography costs cold start to functions whose first request
+    # reads or writes no chat message.
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 NONCE_BYTES = 12
 KEY_BYTES = 32
@@ -60,6 +63,8 @@ class Keyring:
         key = self.keys.get(sealed.key_id)
         if key is None:
             raise KeyringError(f"message key {sealed.key_id!r} is not in the keyring")
+        from cryptography.exceptions import InvalidTag
+
         try:
             plain = key.decrypt(
                 sealed.nonce, sealed.ciphertext, _associated(session_id, message_id)
@@ -74,6 +79,8 @@ def _associated(session_id: UUID, message_id: UUID) -> bytes:
 
 
 def parse(raw: str, active: str) -> Keyring:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
     keys: dict[str, AESGCM] = {}
     for part in (p.strip() for p in raw.split(",")):
         if not part:
@@ -98,6 +105,8 @@ def parse(raw: str, active: str) -> Keyring:
 
 def new_key_entry(kid: str) -> str:
     """One `kid:base64key` entry with a fresh random key (dev stacks, rotation)."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
     return f"{kid}:{base64.b64encode(AESGCM.generate_key(bit_length=256)).decode()}"
 
 

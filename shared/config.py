@@ -224,9 +224,11 @@ class Config(BaseSettings):
     )
     @classmethod
     def _rate_parses(cls, value: str) -> str:
-        from limits import parse
+        # shared.local_rate reads the common notation without importing `limits` (cold
+        # start) and hands anything else to `limits`, which raises ValueError if it cannot.
+        from shared.local_rate import parse
 
-        parse(value)  # raises ValueError for anything limits cannot read
+        parse(value)
         return value
 
     def cors_origins(self, audience: str) -> frozenset[str]:

@@ -20,26 +20,32 @@ import math
 import threading
 import time
 from functools import lru_cache
-
-import redis
-from flask import Request
-from limits import RateLimitItem, parse_many
-from limits.storage import MemoryStorage, RedisStorage
-from limits.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter, RateLimiter
+from typing import TYPE_CHECKING, Any
 
 from shared import valkey
 from shared.errors import RateLimited
+from shared.local_rate import LocalLimiter
 from shared.store.live import keys
+
+if TYPE_CHECKING:
+    from flask import Request
+    from limits import RateLimitItem
+    from limits.strategies import MovingWindowRateLimiter
 
 KEY_PREFIX = keys.RATE_LIMIT_PREFIX
 
 _lock = threading.Lock()
-_bound: tuple[redis.Redis, MovingWindowRateLimiter] | None = None
+_bound: tuple[Any, MovingWindowRateLimiter] | None = None
 
 
 def _limiter() -> MovingWindowRateLimiter:
     """The limiter over the current Valkey client's pool (rebuilt if tests swap clients)."""
     global _bound
+    # `limits` is imported on first use: the heartbeat (the only route of most presence
+    # instances) never needs it.
+    from limits.storage import RedisStorage
+    from limits.strategies import MovingWindowRateLimiter
+
     current = valkey.client()
     bound = _bound
     if bound is None or bound[0] is not current:
@@ -53,6 +59,8 @@ def _limiter() -> MovingWindowRateLimiter:
 
 @lru_cache(maxsize=64)
 def _items(rate: str) -> tuple[RateLimitItem, ...]:
+    from limits import parse_many
+
     return tuple(parse_many(rate))
 
 
@@ -65,13 +73,14 @@ def hit(name: str, caller: str, rate: str) -> None:
 # Valkey round trip. N instances admit at most N × the limit in total, which still caps a
 # flooding client (Cloud Run spreads one client's requests over few instances) at a
 # harmless rate; the exact shared limits stay on the routes that change state. A fixed
-# window keeps one counter per caller (a moving window keeps every hit's time).
-_local = FixedWindowRateLimiter(MemoryStorage())
+# window keeps one counter per caller (a moving window keeps every hit's time); see
+# shared.local_rate for why it is not `limits`' in-memory storage.
+_local = LocalLimiter()
 
 
 def hit_local(name: str, caller: str, rate: str) -> None:
     """`hit`, counted in this process only (no Valkey round trip)."""
-    _hit(_local, name, caller, rate)
+    _local.hit(name, caller, rate)
 
 
 def source_address(request: Request) -> str:
@@ -92,7 +101,7 @@ def is_loopback(address: str) -> bool:
     return address in ("127.0.0.1", "::1", "localhost")
 
 
-def _hit(limiter: RateLimiter, name: str, caller: str, rate: str) -> None:
+def _hit(limiter: MovingWindowRateLimiter, name: str, caller: str, rate: str) -> None:
     for item in _items(rate):
         if not limiter.hit(item, name, caller):
             reset_at = limiter.get_window_stats(item, name, caller).reset_time

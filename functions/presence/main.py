@@ -9,7 +9,6 @@ from cloudevents.http import CloudEvent
 from flask import Request, Response
 
 from functions.presence.routes import api
-from functions.presence.sweep import on_tick
 from shared import log
 from shared.config import get_config
 from shared.web.errors import answer_framework_errors, refuse_deep_cloud_events
@@ -26,4 +25,8 @@ def presence(request: Request) -> Response:
 
 @functions_framework.cloud_event
 def sweep_presence(event: CloudEvent) -> None:
+    # Imported here: the sweeper's steps reach most of shared/, and the HTTP instances
+    # (heartbeats) deployed from this source never run it.
+    from functions.presence.sweep import on_tick
+
     on_tick(event)

@@ -5,15 +5,16 @@ change is never committed without its entry (and a refused change leaves none)."
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
-
-from sqlalchemy.engine import Connection
 
 from shared import db
 from shared.store import audit
 from shared.store.audit import AuditRow
 from shared.store.paging import Keyset
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
 
 # Never written to the log, whatever a caller passes in before/after.
 _SECRET_KEYS = frozenset({"password", "password_hash", "token"})

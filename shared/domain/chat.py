@@ -19,10 +19,8 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from uuid import UUID
-
-from sqlalchemy.engine import Connection
 
 from shared import chat_crypto, db, domain_events, events, ratelimit
 from shared.config import get_config
@@ -34,6 +32,9 @@ from shared.store import sessions as session_store
 from shared.store.chat_messages import MessageRow
 from shared.store.live import pushes, streams
 from shared.store.sessions import SessionRow
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
 
 logger = get_logger("halo.chat")
 

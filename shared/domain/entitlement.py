@@ -3,15 +3,17 @@ a session starts (the match), never when a request is made."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from uuid import UUID
-
-from sqlalchemy.engine import Connection
 
 from shared import db
 from shared.errors import PaymentRequired, RegistrationRequired
 from shared.store import ledger
 from shared.store.clients import ClientRow
 from shared.store.ledger import Balance
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
 
 
 def balance(client_id: UUID) -> Balance:

@@ -27,17 +27,15 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from uuid import UUID
-
-import sqlalchemy as sa
-from sqlalchemy.engine import Connection
 
 from shared import db
 from shared.domain import audit, pairing, presence, sessions
 from shared.errors import Conflict, Forbidden, NotFound, ProfileMissing
 from shared.identity import firebase, revocation, tickets
 from shared.identity.firebase import FirebaseUser
+from shared.lazy import lazy_module
 from shared.log import get_logger, log_event
 from shared.store import chat_messages, clients, mitras
 from shared.store import devices as device_store
@@ -45,6 +43,12 @@ from shared.store import sessions as session_store
 from shared.store.clients import ClientRow
 from shared.store.live import identity as live_identity
 from shared.store.mitras import MitraRow
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+    from sqlalchemy.engine import Connection
+else:
+    sa = lazy_module("sqlalchemy")
 
 logger = get_logger("halo.erasure")
 

@@ -17,15 +17,19 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Literal
-
-import sqlalchemy as sa
+from typing import TYPE_CHECKING, Literal
 
 from shared import db
 from shared.domain import sweeper
 from shared.domain.dashboard import SWEEPER_STALE_S
+from shared.lazy import lazy_module
 from shared.log import get_logger, log_event
 from shared.store import live
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+else:
+    sa = lazy_module("sqlalchemy")
 
 State = Literal["ok", "degraded", "down"]
 _RANK: dict[State, int] = {"ok": 0, "degraded": 1, "down": 2}

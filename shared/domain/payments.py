@@ -14,10 +14,8 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
-
-from sqlalchemy.engine import Connection
 
 from shared import db, payments_provider, signals
 from shared.domain import entitlement
@@ -33,6 +31,9 @@ from shared.store import ledger, packages, payments
 from shared.store.clients import ClientRow
 from shared.store.packages import PackageRow
 from shared.store.payments import Outcome, PaymentRow, Source
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
 
 INVOICE_DURATION_S = 3600
 # A pending invoice with less time left than this is not handed out again: the client

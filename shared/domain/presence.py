@@ -13,10 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 from uuid import UUID
-
-from sqlalchemy.engine import Connection
 
 from shared import db, domain_events, events
 from shared.clock import now_ms
@@ -31,6 +29,9 @@ from shared.store.live import presence as heartbeats
 from shared.store.live.presence import Beat
 from shared.store.mitras import MitraRow
 from shared.store.presence_transitions import Reason
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
 
 __all__ = [
     "FullInPostgres",

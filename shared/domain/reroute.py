@@ -15,9 +15,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from uuid import UUID
-
-from sqlalchemy.engine import Connection
 
 from shared import db, events
 from shared.clock import now_ms
@@ -31,6 +30,9 @@ from shared.store.live import capacity
 from shared.store.live.capacity import Take
 from shared.store.pairing import RequestRow
 from shared.store.sessions import SessionRow
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
 
 
 def to_mitra(operator_id: UUID, session_id: UUID, mitra_id: UUID) -> AdminSessionView:

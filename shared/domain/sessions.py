@@ -10,10 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from uuid import UUID
-
-from sqlalchemy.engine import Connection
 
 from shared import db, domain_events, events
 from shared.domain import settings, visibility
@@ -22,6 +20,9 @@ from shared.store import sessions as store
 from shared.store.live import capacity
 from shared.store.paging import Keyset
 from shared.store.sessions import AssignmentRow, SessionDetail, SessionRow
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
 
 Viewer = Literal["client", "mitra"]
 EndedBy = Literal["client", "mitra", "operator", "system"]

@@ -15,6 +15,7 @@ from typing import Any
 
 from shared.config import get_config
 from shared.errors import Unauthenticated, Unavailable
+from shared.identity.token_cache import TokenCache
 from shared.identity.token_shape import check_jwt_shape
 from shared.web.untrusted import text_problem
 
@@ -54,8 +55,9 @@ def _firebase_app() -> Any:
 
 
 def reset() -> None:
-    """Forget the app (tests that switch projects)."""
+    """Forget the app and the tokens it verified (tests that switch projects)."""
     global _app
+    verified.clear()
     with _lock:
         if _app is not None:
             import firebase_admin
@@ -70,11 +72,26 @@ _MALFORMED = (ValueError, TypeError, KeyError, IndexError, OverflowError, Recurs
 _MAX_UID_CHARS = 128  # Firebase's own limit on a uid
 
 
+# Tokens that verified, until their `exp` (shared.identity.token_cache: why this is sound).
+verified: TokenCache[FirebaseUser] = TokenCache()
+
+
 def verify_id_token(token: str) -> FirebaseUser:
     """Verify a Firebase ID token, or raise `Unauthenticated` (never leaks why in detail).
 
-    The token's shape is checked first (`token_shape`), so the SDK's decoders never see a
-    document they could recurse on or choke over."""
+    A token this process verified before and whose `exp` has not passed is answered from
+    `verified` without decoding it again. Otherwise the token's shape is checked first
+    (`token_shape`), so the SDK's decoders never see a document they could recurse on or
+    choke over."""
+    known = verified.get(token)
+    if known is not None:
+        return known
+    user = _verify(token)
+    verified.put(token, user, user.expires_at)
+    return user
+
+
+def _verify(token: str) -> FirebaseUser:
     from firebase_admin import auth
 
     check_jwt_shape(token, signature_required=not get_config().firebase_auth_emulator_host)

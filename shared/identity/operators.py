@@ -12,10 +12,9 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from uuid import UUID
 
-import jwt
 from flask import Request
 
 from shared import db
@@ -23,8 +22,15 @@ from shared.config import get_config
 from shared.errors import DomainError, Forbidden, Unauthenticated
 from shared.identity.policies import bearer_token
 from shared.identity.token_shape import check_jwt_shape
+from shared.lazy import lazy_module
 from shared.store import operators
 from shared.store.operators import OperatorRow
+
+if TYPE_CHECKING:
+    import jwt
+else:
+    # PyJWT brings cryptography (~100 ms of cold start); only operator routes need it.
+    jwt = lazy_module("jwt")
 
 Role = Literal["viewer", "admin", "superadmin"]
 RANK: dict[str, int] = {"viewer": 1, "admin": 2, "superadmin": 3}

@@ -18,6 +18,10 @@ included. Instead:
   a revoked mitra's cache entry is deleted, so their next beat misses and the miss path
   (`shared.identity.cached_mitra`) checks the mark before resolving the mitra again.
 
+Verified ID tokens are cached per process until their `exp` (`token_cache`); that changes
+none of this, since verification never asked Firebase about revocation: every check above
+still runs on every request, after the (cached or fresh) verification.
+
 A Valkey outage makes `admit` fail like any other Valkey call (503): a check that waved
 requests through would not be one. Losing Valkey's data forgets marks; the next sweep
 (every uid is due again once seen) restores them.

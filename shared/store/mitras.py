@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-import sqlalchemy as sa
-from sqlalchemy.engine import Connection
-
+from shared.lazy import lazy_module
 from shared.store.paging import NO_KEYSET, Keyset
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+    from sqlalchemy.engine import Connection
+else:
+    sa = lazy_module("sqlalchemy")
 
 COLUMNS = (
     "id, name, phone, photo_url, firebase_uid, status, max_customers, is_online,"

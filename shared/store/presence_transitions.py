@@ -8,13 +8,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from uuid import UUID
 
-import sqlalchemy as sa
-from sqlalchemy.engine import Connection
+from shared.lazy import lazy_module
 
 Reason = Literal["manual", "heartbeat_timeout", "admin_forced", "logout", "suspended"]
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+    from sqlalchemy.engine import Connection
+else:
+    sa = lazy_module("sqlalchemy")
 
 
 def go_online(connection: Connection, mitra_id: UUID | str, reason: Reason) -> bool:

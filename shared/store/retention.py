@@ -5,11 +5,16 @@ waiting on each other's rows."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-import sqlalchemy as sa
-from sqlalchemy.engine import Connection
-
+from shared.lazy import lazy_module
 from shared.store import chat_messages
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+    from sqlalchemy.engine import Connection
+else:
+    sa = lazy_module("sqlalchemy")
 
 _BATCHES: dict[str, str] = {
     "online_logs": """

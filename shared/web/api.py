@@ -12,9 +12,9 @@ with unknown fields forbidden, so a typo in a field name is a 400 that names it.
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
-import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol
@@ -142,6 +142,9 @@ class Api:
         self.audience = audience
         self.routes: list[Route] = []
         self._map: Map | None = None
+        # (method, path) → route index for routes without variables: matched by one dict
+        # lookup before werkzeug's router (a heartbeat's path is such a route).
+        self._static: dict[tuple[str, str], int] = {}
 
     # -- declaring routes ------------------------------------------------------------------
 
@@ -206,6 +209,11 @@ class Api:
     @property
     def url_map(self) -> Map:
         if self._map is None:
+            static: dict[tuple[str, str], int] = {}
+            for index, r in enumerate(self.routes):
+                if "<" not in r.path:
+                    static.setdefault((r.method, r.path), index)  # the first, as werkzeug
+            self._static = static
             self._map = Map(
                 [
                     Rule(r.path, methods=[r.method], endpoint=index)
@@ -253,9 +261,13 @@ class Api:
         return cors.preflight(origin, (m for m in methods if m != "HEAD"))
 
     def _dispatch(self, request: Request, request_id: str) -> Response:
-        adapter = self.url_map.bind("", url_scheme=request.scheme)
+        url_map = self.url_map
+        index = self._static.get((request.method, request.path))
+        params: Mapping[str, Any] = {}
         try:
-            index, params = adapter.match(request.path, method=request.method)
+            if index is None:
+                adapter = url_map.bind("", url_scheme=request.scheme)
+                index, params = adapter.match(request.path, method=request.method)
         except MethodNotAllowed as exc:
             allowed = ", ".join(sorted(exc.valid_methods or []))
             return error_response(
@@ -306,7 +318,8 @@ class Api:
 
 def _request_id(request: Request) -> str:
     incoming = request.headers.get("X-Request-Id", "")
-    return incoming if _REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
+    # 32 random hex digits, as uuid4().hex gave, without building a UUID per request.
+    return incoming if _REQUEST_ID.fullmatch(incoming) else os.urandom(16).hex()
 
 
 def _trace(request: Request) -> str | None:

@@ -38,7 +38,13 @@ def audience_of_path(path: str) -> str:
 
 def decorate(response: Response, origin: str | None) -> Response:
     """Every response varies by Origin; one to an allowed origin says so."""
-    response.vary.add("Origin")
+    # The header itself, not werkzeug's `response.vary` set: same answer, without parsing
+    # and rebuilding a header set on every response (the heartbeat's hot path).
+    vary = response.headers.get("Vary")
+    if not vary:
+        response.headers["Vary"] = "Origin"
+    elif "origin" not in {part.strip().lower() for part in vary.split(",")}:
+        response.headers["Vary"] = f"{vary}, Origin"
     if origin is not None:
         response.headers["Access-Control-Allow-Origin"] = origin
         response.headers["Access-Control-Expose-Headers"] = EXPOSE_HEADERS

@@ -10,20 +10,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
-
-import sqlalchemy.exc
 
 from shared import db
 from shared.clock import now_ms
 from shared.domain import audit, presence, settings
 from shared.errors import NotFound, PhoneTaken
+from shared.lazy import lazy_module
 from shared.store import mitras
 from shared.store.live import capacity
 from shared.store.live import presence as live_presence
 from shared.store.mitras import MitraRow
 from shared.store.paging import Keyset
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+else:
+    sa = lazy_module("sqlalchemy")
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +129,7 @@ def update_mitra(actor_id: UUID, mitra_id: UUID, changes: dict[str, Any]) -> Mit
         try:
             with connection.begin_nested():
                 after = mitras.patch(connection, before.id, changes)
-        except sqlalchemy.exc.IntegrityError:
+        except sa.exc.IntegrityError:
             # Another operator gave that number to a mitra between our check and write.
             raise PhoneTaken() from None
         audit.record(

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
-
-from sqlalchemy.engine import Connection
 
 from shared import db, domain_events, errors, events, signals
 from shared.clock import now_ms
@@ -25,6 +23,9 @@ from shared.store.live.requests import Claim, Decline
 from shared.store.mitras import MitraRow
 from shared.store.pairing import OfferRow
 from shared.store.sessions import SessionRow
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
 
 logger = get_logger("halo.pairing")
 

@@ -7,23 +7,27 @@ import dataclasses
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
-
-from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError
 
 from shared import db, domain_events, errors, events, signals
 from shared.clock import now_ms
 from shared.domain import entitlement, presence, settings
 from shared.domain.pairing.anonymity import visible_client, visible_mitra
 from shared.domain.pairing.closing import close, closed_event_data
+from shared.lazy import lazy_module
 from shared.store import mitras, sessions
 from shared.store import pairing as store
 from shared.store.clients import ClientRow
 from shared.store.live import keys
 from shared.store.live import requests as live
 from shared.store.pairing import RequestRow
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+    from sqlalchemy.engine import Connection
+else:
+    sa = lazy_module("sqlalchemy")
 
 # Live state outlives the window by this much, so a late accept still gets `410 expired`.
 KEY_GRACE_S = 3600
@@ -108,7 +112,7 @@ def insert_searching(
                 expires_at=created_at + timedelta(seconds=current.search_window_s),
                 reroute_session=reroute_session,
             )
-    except IntegrityError:
+    except sa.exc.IntegrityError:
         winner = store.open_for_client(connection, client_id)
         raise errors.AlreadySearching(
             refusal, request_id=str(winner.id) if winner else None

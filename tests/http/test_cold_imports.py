@@ -1,0 +1,52 @@
+"""Cold start stays lean: importing an HTTP function's entry module loads none of the heavy
+libraries its handlers use on first use (docs/performance.md, "Cold start"), so a new
+top-level `import sqlalchemy` or `import jwt` somewhere in shared/ shows up here rather than
+as a slower scale-out. (Timings are bench/coldstart.py's job.)"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from devstack.stack import REPO_ROOT
+from shared.catalogue import load_catalogue
+
+ON_FIRST_USE = (
+    "sqlalchemy",
+    "pg8000",
+    "alembic",
+    "limits",
+    "jwt",
+    "firebase_admin",
+    "google.cloud.pubsub",
+    "google.cloud.scheduler",
+    "google.cloud.sql.connector",
+    "xendit",
+    "cryptography.hazmat.primitives.ciphers.aead",
+    "yaml",
+)
+# The presence function's HTTP instances serve heartbeats; its sweeper is another entry point.
+NOT_FOR_HEARTBEATS = ("functions.presence.sweep", "shared.domain.sweeper")
+
+
+@pytest.mark.parametrize(
+    "source", sorted({entry.source for entry in load_catalogue().http_functions()})
+)
+def test_importing_a_function_loads_no_heavy_library(source):
+    watched = ON_FIRST_USE + (NOT_FOR_HEARTBEATS if source == "presence" else ())
+    probe = (
+        f"import json, sys; import functions.{source}.main; "
+        f"print(json.dumps([m for m in {list(watched)!r} if m in sys.modules]))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        check=True,
+        timeout=60,
+    )
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == []
