@@ -110,6 +110,10 @@ from shared.schemas.streams import StreamTicketOut
 from shared.web import Api, Call, Reply
 from shared.web.pagination import PageQuery, page_of
 from shared.web.sse import (
+    HEADERS,
+    KEEPALIVE,
+    MIMETYPE,
+    RETRY,
     Guard,
     Stream,
     closing_frame,
@@ -480,7 +484,7 @@ def _event_stream(
 ) -> Response:
     def frame(board: dashboard.Dashboard | None) -> str:
         if board is None:
-            return ": keep-alive\n\n"
+            return KEEPALIVE
         payload = DashboardOut.of(board).model_dump(mode="json")
         return format_event(events.envelope("dashboard", payload))
 
@@ -499,7 +503,7 @@ def _event_stream(
         recheck = recheck_interval_s()
         next_check = time.monotonic() + recheck
         try:
-            yield f"retry: 3000\n{frame(first)}"
+            yield RETRY + frame(first)
             for board in later:
                 if guard is not None and time.monotonic() >= next_check:
                     reason = run_guard(guard)
@@ -515,11 +519,7 @@ def _event_stream(
             if close is not None:
                 close()
 
-    return Response(
-        generate(),
-        mimetype="text/event-stream",
-        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-    )
+    return Response(generate(), mimetype=MIMETYPE, headers=HEADERS)
 
 
 @api.get("/api/admin/health", auth=VIEWER, response=ReadinessOut, also={503: ReadinessOut})
