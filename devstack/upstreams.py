@@ -21,8 +21,7 @@ def _is_async(source: str, entry_point: str) -> bool:
     main = CATALOGUE_PATH.parent / source / "main.py"
     tree = ast.parse(main.read_text(encoding="utf-8"))
     return any(
-        isinstance(node, ast.AsyncFunctionDef) and node.name == entry_point
-        for node in tree.body
+        isinstance(node, ast.AsyncFunctionDef) and node.name == entry_point for node in tree.body
     )
 
 

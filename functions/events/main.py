@@ -3,6 +3,7 @@ mode: an `aio.http` entry point makes functions-framework serve it with uvicorn)
 
 import functions_framework.aio
 from starlette.requests import Request
+from starlette.responses import Response
 
 from functions.events.routes import api
 from shared import log
@@ -13,5 +14,5 @@ log.configure(get_config().log_level)
 
 
 @functions_framework.aio.http
-async def events(request: Request) -> object:
+async def events(request: Request) -> Response:
     return await asgi.serve(api, request)

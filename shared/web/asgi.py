@@ -15,20 +15,18 @@ from __future__ import annotations
 
 import io
 import sys
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from flask import Request, Response
 from starlette.requests import Request as AsgiRequest
+from starlette.responses import Response as AsgiResponse
+from starlette.types import Receive, Scope, Send
 
 from shared.web import event_streams
 from shared.web.api import MAX_BODY_BYTES, Api
 
-Send = Callable[[dict[str, Any]], Awaitable[None]]
-Receive = Callable[[], Awaitable[dict[str, Any]]]
 
-
-async def serve(api: Api, request: AsgiRequest) -> Callable[[Any, Receive, Send], Awaitable[None]]:
+async def serve(api: Api, request: AsgiRequest) -> AsgiResponse:
     """The ASGI answer of `api` to `request`."""
     event_streams.hub()  # bound to this loop before a handler needs it from the pool
     body = await _body(request)
@@ -89,13 +87,14 @@ def _headers(answer: Response) -> list[tuple[bytes, bytes]]:
     return [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in answer.headers.items()]
 
 
-class _Sent:
-    """An ordinary (buffered) answer of the pipeline."""
+class _Sent(AsgiResponse):
+    """An ordinary (buffered) answer of the pipeline (a Starlette response only in type:
+    the pipeline already decided status, headers and body)."""
 
     def __init__(self, answer: Response) -> None:
         self._answer = answer
 
-    async def __call__(self, scope: Any, receive: Receive, send: Send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         body = b"" if scope.get("method") == "HEAD" else self._answer.get_data()
         headers = [h for h in _headers(self._answer) if h[0] != b"content-length"]
         headers.append((b"content-length", str(len(body)).encode()))
@@ -105,21 +104,31 @@ class _Sent:
         await send({"type": "http.response.body", "body": body})
 
 
-class _Streamed:
+class _Streamed(AsgiResponse):
     """A stream route's answer: headers now, frames as they come."""
 
     def __init__(self, answer: event_streams.EventStream) -> None:
         self._answer = answer
 
-    async def __call__(self, scope: Any, receive: Receive, send: Send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = [h for h in _headers(self._answer) if h[0] != b"content-length"]
+        if scope.get("method") == "HEAD":
+            self._answer.discard()
+            start = {"type": "http.response.start", "status": 200, "headers": headers}
+            await send(start)
+            await send({"type": "http.response.body", "body": b""})
+            return
 
         async def send_bytes(chunk: bytes) -> None:
             await send({"type": "http.response.body", "body": chunk, "more_body": True})
 
         try:
             await send(
-                {"type": "http.response.start", "status": self._answer.status_code, "headers": headers}
+                {
+                    "type": "http.response.start",
+                    "status": self._answer.status_code,
+                    "headers": headers,
+                }
             )
             await self._answer.pump(send_bytes, receive)
             await send({"type": "http.response.body", "body": b"", "more_body": False})

@@ -35,7 +35,7 @@ import json
 import random
 import secrets
 from collections import OrderedDict, deque
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
@@ -99,7 +99,7 @@ async def blocking(fn: Callable[..., T], *args: Any) -> T:
 
 
 class AsyncStream:
-    __slots__ = ("audience", "recipient_id", "channel", "queue", "gone")
+    __slots__ = ("audience", "channel", "gone", "queue", "recipient_id")
 
     def __init__(self, audience: str, recipient_id: str) -> None:
         self.audience = audience
@@ -373,7 +373,7 @@ class EventStream(Response):
         mark: _OpenMark,
     ) -> None:
         super().__init__(status=200, mimetype=sse.MIMETYPE, headers=sse.HEADERS)
-        self.stream = stream
+        self.live = stream
         self.first = first
         self.missed = missed
         self.snapshot = snapshot
@@ -381,10 +381,16 @@ class EventStream(Response):
         self.guard = guard
         self.mark = mark
 
+    def discard(self) -> None:
+        """Never served (a HEAD request): leave the hub and the open-stream marks."""
+        current_hub().close(self.live)
+        if self.mark.tracked:
+            asyncio.get_running_loop().run_in_executor(_executor(), self.mark.clear)
+
     async def pump(
         self,
         send: Callable[[bytes], Awaitable[None]],
-        receive: Callable[[], Awaitable[dict[str, Any]]],
+        receive: Callable[[], Awaitable[MutableMapping[str, Any]]],
     ) -> None:
         """Snapshot, missed frames, then live frames, keep-alives and re-checks until the
         deadline, a re-check's verdict, an overflow or the client leaving."""
@@ -392,7 +398,7 @@ class EventStream(Response):
 
         config = get_config()
         the_hub = current_hub()
-        stream = self.stream
+        stream = self.live
         loop = asyncio.get_running_loop()
         keepalive, recheck = config.sse_keepalive_s, config.stream_recheck_s
         now = loop.time()
@@ -464,7 +470,7 @@ class EventStream(Response):
     async def _fresh_snapshot(self) -> bytes:
         data = await blocking(self.snapshot)
         if self.topics is not None:
-            await current_hub().attach(self.stream, self.topics(data), None)
+            await current_hub().attach(self.live, self.topics(data), None)
         return sse.format_event(envelope("snapshot", data)).encode()
 
 
@@ -502,4 +508,3 @@ def event_stream(
         guard=guard,
         mark=mark,
     )
-
