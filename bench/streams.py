@@ -21,8 +21,12 @@ streams fill the server as Cloud Run's concurrency of 1,000 (catalogue) fills an
   one of them receiving every offer and every close;
 - stream_server_answers_beyond_1000: 1 if the stream server answers one more request within
   PROBE_S while 1,000 streams are open, else 0;
-- stream_server_rss_mb_idle / _1000, stream_rss_kb_per_stream: VmRSS of the stream server's
+- stream_server_rss_mb_idle / _200 / _1000, stream_rss_kb_per_stream: VmRSS of the stream server's
   process tree (gunicorn arbiter + uvicorn worker) before the streams and with 1,000 open;
+- stream_rss_kb_per_stream_marginal: (VmRSS at 1,000 − VmRSS at 200) / 800, both after
+  that size's blasts: what one more stream costs once the server is warm, without the first
+  requests' one-off growth (pools, caches, the blocking threads' stacks) that
+  `stream_rss_kb_per_stream` spreads over the streams;
 - stream_server_threads_1000: threads of that process tree with 1,000 streams open (a
   stream holds no thread: the loop, the bounded blocking pool, the runtime's own);
 - stream_server_cpu_us_per_frame_{200,1000}: the stream server's CPU time (all threads) over
@@ -117,17 +121,20 @@ async def _measure(stack: LocalStack, server: FunctionServer) -> dict[str, float
         mitras = _insert_mitras(engine, max(SIZES))
         tokens = await _phone_tokens(emulator, stack.emulator.project_id, list(mitras.values()))
         ids = await _log_in(sender, tokens, mitras)
-        client = await _paying_client(sender, emulator, engine)
         rss_idle = _rss_kb(stream_server)
         results["stream_server_rss_mb_idle"] = round(rss_idle / 1024, 1)
         streams = Streams(server.url)
         try:
             opened = 0
+            rss: dict[int, int] = {}
             for size in SIZES:
                 await streams.open([tokens[phone] for phone in list(mitras.values())[opened:size]])
                 opened = size
                 online = ids[:size]
                 cpu_before = _cpu_s(stream_server)
+                # A client per size: BLASTS + 1 requests each stay under the per-client
+                # PAIRING_REQUEST_RATE (20 a minute) however fast the blasts run.
+                client = await _paying_client(sender, emulator, engine)
                 latencies = await _blasts(sender, client, streams, valkey, online)
                 frames = 2 * size * (BLASTS + 1)  # an offer and its close per stream per blast
                 results[f"stream_server_cpu_us_per_frame_{size}"] = round(
@@ -135,10 +142,16 @@ async def _measure(stack: LocalStack, server: FunctionServer) -> dict[str, float
                 )
                 results[f"offer_latency_p50_ms_{size}"] = round(_percentile(latencies, 0.5), 2)
                 results[f"offer_latency_p99_ms_{size}"] = round(_percentile(latencies, 0.99), 2)
+                rss[size] = _rss_kb(stream_server)
             results["streams_per_instance_measured"] = streams.open_count()
             rss_1000 = _rss_kb(stream_server)
             results["stream_server_rss_mb_1000"] = round(rss_1000 / 1024, 1)
             results["stream_rss_kb_per_stream"] = round((rss_1000 - rss_idle) / max(SIZES), 1)
+            low, high = min(SIZES), max(SIZES)
+            results["stream_server_rss_mb_200"] = round(rss[low] / 1024, 1)
+            results["stream_rss_kb_per_stream_marginal"] = round(
+                (rss[high] - rss[low]) / (high - low), 1
+            )
             results["stream_server_threads_1000"] = _threads(stream_server)
             results["valkey_connected_clients_1000"] = int(
                 valkey.info("clients")["connected_clients"]

@@ -12,9 +12,9 @@ is the route's knowledge, not the hub's: the route passes a `topics` callback. A
 holds a Valkey connection of its own (scale.md point 2).
 
 Fan-out cost: each message is framed ONCE (bytes) and the same bytes go to every local
-stream's queue; a stream's task wakes, takes everything queued and writes it in one send, so
+stream's inbox; a stream's task wakes, takes everything queued and writes it in one send, so
 a burst (an offer and a chat message together) costs one write. No thread per stream: an
-open stream is a queue, a task, a timer and its socket (docs/capacity.md, "Streams").
+open stream is an inbox, a task, a timer and its socket (docs/capacity.md, "Streams").
 
 Blocking work (the request pipeline's token verification and SQL, snapshots, the caller
 re-check, open-stream marks) runs on a small bounded thread pool (`SSE_BLOCKING_THREADS`),
@@ -99,23 +99,39 @@ async def blocking(fn: Callable[..., T], *args: Any) -> T:
 
 
 class AsyncStream:
-    __slots__ = ("audience", "channel", "gone", "queue", "recipient_id")
+    """A local stream's inbox: a bounded list and, while its task sleeps, the one future
+    that wakes it (lighter than an asyncio.Queue: the fan-out touches it once per frame)."""
+
+    __slots__ = ("audience", "channel", "gone", "pending", "recipient_id", "waiter")
 
     def __init__(self, audience: str, recipient_id: str) -> None:
         self.audience = audience
         self.recipient_id = recipient_id
         self.channel = f"events:{audience}:{recipient_id}"
-        self.queue: asyncio.Queue[Any] = asyncio.Queue(QUEUE_SIZE)
+        self.pending: list[Any] = []
+        self.waiter: asyncio.Future[None] | None = None
         self.gone = False
 
     def offer(self, item: Any) -> None:
-        try:
-            self.queue.put_nowait(item)
-        except asyncio.QueueFull:
+        if len(self.pending) >= QUEUE_SIZE:
             # Drop everything queued: the app reconnects and gets a snapshot instead.
-            while not self.queue.empty():
-                self.queue.get_nowait()
-            self.queue.put_nowait(sse.OVERFLOW)
+            self.pending = [sse.OVERFLOW]
+        else:
+            self.pending.append(item)
+        waiter = self.waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    async def take(self) -> list[Any]:
+        """Everything offered since the last take, waiting for at least one item."""
+        while not self.pending:
+            self.waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self.waiter
+            finally:
+                self.waiter = None
+        items, self.pending = self.pending, []
+        return items
 
 
 class AsyncHub:
@@ -427,18 +443,14 @@ class EventStream(Response):
             await send(b"".join((sse.RETRY.encode(), self.first, *self.missed)))
             timer = loop.call_later(period, tick)
             while not stream.gone:
-                item = await stream.queue.get()
                 batch: list[bytes] = []
-                while True:
+                for item in await stream.take():
                     if item is _GONE or item is sse.OVERFLOW:
                         return
                     if item is sse.RESYNC:
                         batch.append(await self._fresh_snapshot())
                     elif isinstance(item, bytes):
                         batch.append(item)
-                    if stream.queue.empty():
-                        break
-                    item = stream.queue.get_nowait()
                 now = loop.time()
                 if now >= deadline:
                     return
