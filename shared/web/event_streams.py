@@ -147,6 +147,9 @@ class AsyncHub:
         self._recent: deque[tuple[str, str, bytes]] = deque(maxlen=REPLAY_SIZE)
         # topic (request id) → local recipient ids reached by it, for its closing event.
         self._reached: OrderedDict[str, set[str]] = OrderedDict()
+        # Open-stream marks of local streams, refreshed together (shared.store.open_streams).
+        self._marks: set[_OpenMark] = set()
+        self._refresher: asyncio.Task[None] | None = None
 
     @property
     def stream_count(self) -> int:
@@ -197,6 +200,28 @@ class AsyncHub:
         for topic in topics:
             self.remember_reached(str(topic), [stream.recipient_id])
         return self.missed_since(stream, last_event_id) if last_event_id else None
+
+    def track(self, mark: _OpenMark) -> None:
+        self._marks.add(mark)
+        if self._refresher is None or self._refresher.done():
+            self._refresher = self.loop.create_task(self._refresh_marks(), name="sse-marks")
+
+    def untrack(self, mark: _OpenMark) -> None:
+        self._marks.discard(mark)
+
+    async def _refresh_marks(self) -> None:
+        """Every keep-alive interval, one pipelined round trip renews every local mark."""
+        keepalive = sse.keepalive_interval_s()
+        lapse_s = 2 * keepalive + 5
+        while True:
+            await asyncio.sleep(keepalive)
+            marks = [m.entry for m in self._marks]
+            if not marks:
+                continue
+            try:
+                await blocking(open_streams.mark_open_many, marks, lapse_s)
+            except Exception as exc:  # best effort: a lapse costs at most an extra push
+                log_event(logger, 30, "open-stream marks not refreshed", error=type(exc).__name__)
 
     def remember_reached(self, topic: str, recipient_ids: list[str]) -> None:
         """Note that these local recipients were shown `topic` (an offer), so its closing
@@ -346,9 +371,10 @@ def current_hub() -> AsyncHub:
 
 
 class _OpenMark:
-    """This stream's entry in shared.store.open_streams: refreshed once per keep-alive
-    interval, lapsing two intervals after the last refresh. Best effort: a Valkey hiccup
-    costs at most an extra push, never the stream."""
+    """This stream's entry in shared.store.open_streams: set when it opens, renewed by the
+    hub with every other local mark once per keep-alive interval, lapsing two intervals
+    after the last renewal. Best effort: a Valkey hiccup costs at most an extra push, never
+    the stream."""
 
     def __init__(self, audience: str, recipient_id: str, keepalive_s: float) -> None:
         self.tracked = audience in open_streams.TRACKED_AUDIENCES
@@ -356,6 +382,10 @@ class _OpenMark:
         self._recipient = recipient_id
         self._token = secrets.token_hex(8)
         self._lapse_s = 2 * keepalive_s + 5
+
+    @property
+    def entry(self) -> tuple[str, str, str]:
+        return (self._audience, self._recipient, self._token)
 
     def refresh(self) -> None:
         if not self.tracked:
@@ -422,7 +452,7 @@ class EventStream(Response):
         # The first re-check is spread over the interval, so streams opened together (a
         # deploy, a reconnect wave) do not re-check together.
         next_check = now + recheck * random.uniform(0.5, 1)
-        next_mark = next_keepalive = now + keepalive
+        next_keepalive = now + keepalive
         period = min(keepalive, recheck if self.guard is not None else keepalive)
         timer: asyncio.TimerHandle | None = None
 
@@ -437,6 +467,8 @@ class EventStream(Response):
             stream.gone = True
             stream.offer(_GONE)
 
+        if self.mark.tracked:
+            the_hub.track(self.mark)
         watcher = loop.create_task(watch())
         ending = loop.call_at(deadline, stream.offer, _TICK)
         try:
@@ -460,9 +492,6 @@ class EventStream(Response):
                         await send(b"".join((*batch, sse.closing_frame(reason).encode())))
                         return
                     next_check = now + recheck
-                if self.mark.tracked and now >= next_mark:
-                    next_mark = now + keepalive
-                    loop.run_in_executor(_executor(), self.mark.refresh)
                 if batch:
                     await send(b"".join(batch))
                     next_keepalive = loop.time() + keepalive
@@ -475,6 +504,7 @@ class EventStream(Response):
             ending.cancel()
             watcher.cancel()
             the_hub.close(stream)
+            the_hub.untrack(self.mark)
             if self.mark.tracked:
                 # Not awaited: the task may be cancelled; the pool runs it regardless.
                 loop.run_in_executor(_executor(), self.mark.clear)
