@@ -32,6 +32,11 @@ streams fill the server as Cloud Run's concurrency of 1,000 (catalogue) fills an
 - stream_server_cpu_us_per_frame_{200,1000}: the stream server's CPU time (all threads) over
   the blasts at that size, per frame delivered (one offer and one close per stream per
   request): the cost of fanning a broadcast out to local streams, µs;
+- stream_server_cpu_ms_per_s_quiet_{200,1000}: the stream server's CPU per second over QUIET_S
+  with that many streams open and no traffic — holding streams (each re-checks its caller
+  every STREAM_RECHECK_S with one SQL read, keep-alives, the hub's mark renewal), ms/s;
+- stream_server_cpu_us_per_frame_net_{200,1000}: the per-frame figure without that holding
+  cost over the blasts' duration (both measured in this run): the fan-out alone, µs;
 - valkey_connected_clients_1000: Valkey's `connected_clients` with 1,000 streams open (every
   process of the stack and this one included): streams do not hold connections of their own.
 """
@@ -65,6 +70,7 @@ OPEN_CONCURRENCY = 50  # streams opening at once (each reads PostgreSQL through 
 ARRIVAL_TIMEOUT_S = 30.0
 OPEN_TIMEOUT_S = 30.0
 PROBE_S = 3.0
+QUIET_S = 10.0
 HEARTBEATS = "presence:heartbeats"
 AVAILABLE = "presence:available"
 API_KEY = "fake-api-key"  # the emulator accepts any key
@@ -131,14 +137,23 @@ async def _measure(stack: LocalStack, server: FunctionServer) -> dict[str, float
                 await streams.open([tokens[phone] for phone in list(mitras.values())[opened:size]])
                 opened = size
                 online = ids[:size]
-                cpu_before = _cpu_s(stream_server)
                 # A client per size: BLASTS + 1 requests each stay under the per-client
                 # PAIRING_REQUEST_RATE (20 a minute) however fast the blasts run.
                 client = await _paying_client(sender, emulator, engine)
+                # With the streams open and no traffic: the per-second cost of holding them
+                # (re-checks, keep-alives, marks), which the blasts below also pay.
+                quiet_before, quiet_at = _cpu_s(stream_server), time.monotonic()
+                await asyncio.sleep(QUIET_S)
+                quiet_rate = (_cpu_s(stream_server) - quiet_before) / (time.monotonic() - quiet_at)
+                results[f"stream_server_cpu_ms_per_s_quiet_{size}"] = round(quiet_rate * 1e3, 2)
+                cpu_before, started = _cpu_s(stream_server), time.monotonic()
                 latencies = await _blasts(sender, client, streams, valkey, online)
+                cpu = _cpu_s(stream_server) - cpu_before
                 frames = 2 * size * (BLASTS + 1)  # an offer and its close per stream per blast
-                results[f"stream_server_cpu_us_per_frame_{size}"] = round(
-                    (_cpu_s(stream_server) - cpu_before) / frames * 1e6, 1
+                results[f"stream_server_cpu_us_per_frame_{size}"] = round(cpu / frames * 1e6, 1)
+                held = quiet_rate * (time.monotonic() - started)
+                results[f"stream_server_cpu_us_per_frame_net_{size}"] = round(
+                    max(0.0, cpu - held) / frames * 1e6, 1
                 )
                 results[f"offer_latency_p50_ms_{size}"] = round(_percentile(latencies, 0.5), 2)
                 results[f"offer_latency_p99_ms_{size}"] = round(_percentile(latencies, 0.99), 2)
