@@ -8,7 +8,7 @@ import asyncio
 
 from shared import events
 from tests.faults.conftest import valkey_answers, wait_until
-from tests.pairing.test_async_streams import _open, _until
+from tests.pairing.test_async_streams import _open, _until, run
 
 
 def test_an_open_stream_resyncs_after_valkey_restarts(stack, paying_client, healthy):
@@ -28,7 +28,7 @@ def test_an_open_stream_resyncs_after_valkey_restarts(stack, paying_client, heal
         finally:
             writer.close()
 
-    seen = asyncio.run(scenario())
+    seen = run(scenario())
 
     assert seen["resynced"] == {"request": None, "session": None}
     assert seen["after"] == {"n": 1}
