@@ -22,15 +22,15 @@ from starlette.requests import Request as AsgiRequest
 from starlette.responses import Response as AsgiResponse
 from starlette.types import Receive, Scope, Send
 
-from shared.web import event_streams
+from shared.web import event_hub, event_streams
 from shared.web.api import MAX_BODY_BYTES, Api
 
 
 async def serve(api: Api, request: AsgiRequest) -> AsgiResponse:
     """The ASGI answer of `api` to `request`."""
-    event_streams.hub()  # bound to this loop before a handler needs it from the pool
+    event_hub.hub()  # bound to this loop before a handler needs it from the pool
     body = await _body(request)
-    answer: Response = await event_streams.blocking(api, Request(_environ(request, body)))
+    answer: Response = await event_hub.blocking(api, Request(_environ(request, body)))
     if isinstance(answer, event_streams.EventStream):
         return _Streamed(answer)
     return _Sent(answer)
