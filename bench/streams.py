@@ -32,8 +32,9 @@ streams fill the server as Cloud Run's concurrency of 1,000 (catalogue) fills an
 - stream_server_cpu_us_per_frame_{200,1000}: the stream server's CPU time (all threads) over
   the blasts at that size, per frame delivered (one offer and one close per stream per
   request): the cost of fanning a broadcast out to local streams, µs;
-- stream_server_cpu_ms_per_s_quiet_{200,1000}: the stream server's CPU per second over QUIET_S
-  with that many streams open and no traffic — holding streams (each re-checks its caller
+- stream_server_cpu_ms_per_s_quiet_{200,1000}: the stream server's CPU per second over one
+  STREAM_RECHECK_S interval (after another, so every stream is in its steady re-check
+  rhythm) with that many streams open and no traffic — holding streams (each re-checks its caller
   every STREAM_RECHECK_S with one SQL read, keep-alives, the hub's mark renewal), ms/s;
 - stream_server_cpu_us_per_frame_net_{200,1000}: the per-frame figure without that holding
   cost over the blasts' duration (both measured in this run): the fan-out alone, µs;
@@ -62,6 +63,7 @@ import sqlalchemy as sa
 from devstack.servers import free_port
 from devstack.stack import REPO_ROOT, FunctionServer, LocalStack, _inherited_env
 from shared.catalogue import load_catalogue
+from shared.config import get_config
 
 SIZES = (200, 1000)
 BLASTS = 10
@@ -70,7 +72,6 @@ OPEN_CONCURRENCY = 50  # streams opening at once (each reads PostgreSQL through 
 ARRIVAL_TIMEOUT_S = 30.0
 OPEN_TIMEOUT_S = 30.0
 PROBE_S = 3.0
-QUIET_S = 10.0
 HEARTBEATS = "presence:heartbeats"
 AVAILABLE = "presence:available"
 API_KEY = "fake-api-key"  # the emulator accepts any key
@@ -141,9 +142,13 @@ async def _measure(stack: LocalStack, server: FunctionServer) -> dict[str, float
                 # PAIRING_REQUEST_RATE (20 a minute) however fast the blasts run.
                 client = await _paying_client(sender, emulator, engine)
                 # With the streams open and no traffic: the per-second cost of holding them
-                # (re-checks, keep-alives, marks), which the blasts below also pay.
+                # (re-checks, keep-alives, marks), which the blasts below also pay. Measured
+                # once every stream is past its first re-check (spread over the first
+                # interval after it opened), over one whole interval.
+                recheck_s = get_config().stream_recheck_s
+                await asyncio.sleep(recheck_s)
                 quiet_before, quiet_at = _cpu_s(stream_server), time.monotonic()
-                await asyncio.sleep(QUIET_S)
+                await asyncio.sleep(recheck_s)
                 quiet_rate = (_cpu_s(stream_server) - quiet_before) / (time.monotonic() - quiet_at)
                 results[f"stream_server_cpu_ms_per_s_quiet_{size}"] = round(quiet_rate * 1e3, 2)
                 cpu_before, started = _cpu_s(stream_server), time.monotonic()
