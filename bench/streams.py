@@ -1,14 +1,15 @@
-"""Event-stream benchmark (scale.md point 2; issue 5's offer latency), on real SSE streams.
+"""Event-stream benchmark (scale.md point 2; issue 5's offer latency; issue 19's fan-out), on
+real SSE streams.
 
 200, then 1,000 mitras (rows inserted as operators create them, signed in by phone OTP on
-the Auth emulator, logged in) each hold an open `GET /api/mitra/events` stream on a public
-gateway started here — one functions-framework process, i.e. one Cloud Run instance — and
-are online in presence (a fresh score in `presence:heartbeats` and `presence:available`).
-A client's POST goes to the stack's own public gateway, so every offer travels as a
-production one does between instances: blast on one, Valkey broadcast, the streams' hub on
-the other. gunicorn's threaded worker accepts at most `worker_connections` (1,000, not
-configurable through functions-framework) connections, so 1,000 streams fill the stream
-server exactly as Cloud Run's concurrency of 1,000 fills an instance.
+the Auth emulator, logged in) each hold an open `GET /api/mitra/events` stream on an
+`events` function server started here exactly as Cloud Run starts it — functions-framework
+with `--target events`, which serves the async entry point in ASGI mode (gunicorn's arbiter
+and one uvicorn worker: one process tree, i.e. one Cloud Run instance) — and are online in
+presence (a fresh score in `presence:heartbeats` and `presence:available`). A client's POST
+goes to the stack's own public gateway, so every offer travels as a production one does
+between instances: blast on one, Valkey broadcast, the streams' hub on the other. 1,000
+streams fill the server as Cloud Run's concurrency of 1,000 (catalogue) fills an instance.
 
 - offer_latency_p50/p99_ms_{200,1000}: from just before the POST to the `pairing.offer`
   frame read on EACH stream, over all arrivals of BLASTS requests (each cancelled once its
@@ -19,12 +20,24 @@ server exactly as Cloud Run's concurrency of 1,000 fills an instance.
 - streams_per_instance_measured: streams held open at once on the stream server with every
   one of them receiving every offer and every close;
 - stream_server_answers_beyond_1000: 1 if the stream server answers one more request within
-  PROBE_S while 1,000 streams are open, else 0 (gunicorn's connection ceiling);
-- stream_server_rss_mb_idle / _1000, stream_rss_kb_per_stream: VmRSS of the stream server's
-  process tree (gunicorn arbiter + worker) before the streams and with 1,000 open;
+  PROBE_S while 1,000 streams are open, else 0;
+- stream_server_rss_mb_idle / _200 / _1000, stream_rss_kb_per_stream: VmRSS of the stream server's
+  process tree (gunicorn arbiter + uvicorn worker) before the streams and with 1,000 open;
+- stream_rss_kb_per_stream_marginal: (VmRSS at 1,000 − VmRSS at 200) / 800, both after
+  that size's blasts: what one more stream costs once the server is warm, without the first
+  requests' one-off growth (pools, caches, the blocking threads' stacks) that
+  `stream_rss_kb_per_stream` spreads over the streams;
+- stream_server_threads_1000: threads of that process tree with 1,000 streams open (a
+  stream holds no thread: the loop, the bounded blocking pool, the runtime's own);
 - stream_server_cpu_us_per_frame_{200,1000}: the stream server's CPU time (all threads) over
   the blasts at that size, per frame delivered (one offer and one close per stream per
   request): the cost of fanning a broadcast out to local streams, µs;
+- stream_server_cpu_ms_per_s_quiet_{200,1000}: the stream server's CPU per second over one
+  STREAM_RECHECK_S interval (after another, so every stream is in its steady re-check
+  rhythm) with that many streams open and no traffic — holding streams (each re-checks its caller
+  every STREAM_RECHECK_S with one SQL read, keep-alives, the hub's mark renewal), ms/s;
+- stream_server_cpu_us_per_frame_net_{200,1000}: the per-frame figure without that holding
+  cost over the blasts' duration (both measured in this run): the fan-out alone, µs;
 - valkey_connected_clients_1000: Valkey's `connected_clients` with 1,000 streams open (every
   process of the stack and this one included): streams do not hold connections of their own.
 """
@@ -50,6 +63,7 @@ import sqlalchemy as sa
 from devstack.servers import free_port
 from devstack.stack import REPO_ROOT, FunctionServer, LocalStack, _inherited_env
 from shared.catalogue import load_catalogue
+from shared.config import get_config
 
 SIZES = (200, 1000)
 BLASTS = 10
@@ -75,20 +89,25 @@ def run(stack: LocalStack) -> dict[str, float]:
 
 
 def _start_stream_server(stack: LocalStack) -> FunctionServer:
-    """A public gateway of its own for the streams: fresh, so its memory and its connection
-    slots owe nothing to earlier benchmarks (streams they closed were seen holding server
-    slots for minutes, which kept the 1,000th stream from opening)."""
-    threads = max(f.sizing.threads for f in load_catalogue().http_functions("public"))
+    """The events function as its own server, fresh, so its memory and its connections owe
+    nothing to earlier benchmarks; started as the stack (and Cloud Run) start it."""
+    entry = load_catalogue()["events"]
     env = {
         **_inherited_env(),
         **stack.env(),
-        "HALO_GATEWAY_INGRESS": "public",
-        "THREADS": str(threads),
+        "THREADS": str(entry.sizing.threads),
+        "DB_POOL_SIZE": str(entry.db_pool["size"]),
+        "DB_POOL_OVERFLOW": str(entry.db_pool["overflow"]),
     }
     log_dir = Path(stack.data_dir) / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
-    gateway = ["--source", str(REPO_ROOT / "devstack" / "gateway.py"), "--target", "gateway"]
-    server = FunctionServer("bench-streams", free_port(), gateway, env, log_dir)
+    argv = [
+        "--source",
+        str(REPO_ROOT / "functions" / entry.source / "main.py"),
+        "--target",
+        entry.entry_point,
+    ]
+    server = FunctionServer("bench-streams", free_port(), argv, env, log_dir)
     server.start()
     return server
 
@@ -109,28 +128,51 @@ async def _measure(stack: LocalStack, server: FunctionServer) -> dict[str, float
         mitras = _insert_mitras(engine, max(SIZES))
         tokens = await _phone_tokens(emulator, stack.emulator.project_id, list(mitras.values()))
         ids = await _log_in(sender, tokens, mitras)
-        client = await _paying_client(sender, emulator, engine)
         rss_idle = _rss_kb(stream_server)
         results["stream_server_rss_mb_idle"] = round(rss_idle / 1024, 1)
         streams = Streams(server.url)
         try:
             opened = 0
+            rss: dict[int, int] = {}
             for size in SIZES:
                 await streams.open([tokens[phone] for phone in list(mitras.values())[opened:size]])
                 opened = size
                 online = ids[:size]
-                cpu_before = _cpu_s(stream_server)
+                # A client per size: BLASTS + 1 requests each stay under the per-client
+                # PAIRING_REQUEST_RATE (20 a minute) however fast the blasts run.
+                client = await _paying_client(sender, emulator, engine)
+                # With the streams open and no traffic: the per-second cost of holding them
+                # (re-checks, keep-alives, marks), which the blasts below also pay. Measured
+                # once every stream is past its first re-check (spread over the first
+                # interval after it opened), over one whole interval.
+                recheck_s = get_config().stream_recheck_s
+                await asyncio.sleep(recheck_s)
+                quiet_before, quiet_at = _cpu_s(stream_server), time.monotonic()
+                await asyncio.sleep(recheck_s)
+                quiet_rate = (_cpu_s(stream_server) - quiet_before) / (time.monotonic() - quiet_at)
+                results[f"stream_server_cpu_ms_per_s_quiet_{size}"] = round(quiet_rate * 1e3, 2)
+                cpu_before, started = _cpu_s(stream_server), time.monotonic()
                 latencies = await _blasts(sender, client, streams, valkey, online)
+                cpu = _cpu_s(stream_server) - cpu_before
                 frames = 2 * size * (BLASTS + 1)  # an offer and its close per stream per blast
-                results[f"stream_server_cpu_us_per_frame_{size}"] = round(
-                    (_cpu_s(stream_server) - cpu_before) / frames * 1e6, 1
+                results[f"stream_server_cpu_us_per_frame_{size}"] = round(cpu / frames * 1e6, 1)
+                held = quiet_rate * (time.monotonic() - started)
+                results[f"stream_server_cpu_us_per_frame_net_{size}"] = round(
+                    max(0.0, cpu - held) / frames * 1e6, 1
                 )
                 results[f"offer_latency_p50_ms_{size}"] = round(_percentile(latencies, 0.5), 2)
                 results[f"offer_latency_p99_ms_{size}"] = round(_percentile(latencies, 0.99), 2)
+                rss[size] = _rss_kb(stream_server)
             results["streams_per_instance_measured"] = streams.open_count()
             rss_1000 = _rss_kb(stream_server)
             results["stream_server_rss_mb_1000"] = round(rss_1000 / 1024, 1)
             results["stream_rss_kb_per_stream"] = round((rss_1000 - rss_idle) / max(SIZES), 1)
+            low, high = min(SIZES), max(SIZES)
+            results["stream_server_rss_mb_200"] = round(rss[low] / 1024, 1)
+            results["stream_rss_kb_per_stream_marginal"] = round(
+                (rss[high] - rss[low]) / (high - low), 1
+            )
+            results["stream_server_threads_1000"] = _threads(stream_server)
             results["valkey_connected_clients_1000"] = int(
                 valkey.info("clients")["connected_clients"]
             )
@@ -389,7 +431,7 @@ async def _answers(base_url: str) -> float:
 
 
 def _tree(pid: int) -> list[int]:
-    """`pid` and its descendants (gunicorn's arbiter and its worker)."""
+    """`pid` and its descendants (gunicorn's arbiter and its uvicorn worker)."""
     found, pending = [], [pid]
     while pending:
         current = pending.pop()
@@ -406,6 +448,11 @@ def _rss_kb(pid: int) -> int:
         status = Path(f"/proc/{member}/status").read_text(encoding="utf-8")
         total += next(int(line.split()[1]) for line in status.splitlines() if line[:6] == "VmRSS:")
     return total
+
+
+def _threads(pid: int) -> int:
+    """Threads of the process tree."""
+    return sum(len(list(Path(f"/proc/{member}/task").iterdir())) for member in _tree(pid))
 
 
 def _cpu_s(pid: int) -> float:

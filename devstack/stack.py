@@ -26,7 +26,15 @@ import sqlalchemy as sa
 from devstack.fcm_standin import FcmStandin
 from devstack.firebase_emulator import FirebaseAuthEmulator
 from devstack.seed import seed
-from devstack.servers import LOOPBACK, ChildProcess, EmbeddedPostgres, EmbeddedValkey, ManagedServer
+from devstack.servers import (
+    LOOPBACK,
+    ChildProcess,
+    EmbeddedPostgres,
+    EmbeddedValkey,
+    ManagedServer,
+    free_port,
+)
+from devstack.upstreams import is_async_entry_point, upstream_variable
 from devstack.xendit_standin import XenditStandin
 from shared.catalogue import load_catalogue
 from shared.domain_events import pubsub_cloud_event
@@ -51,6 +59,8 @@ class Ports:
     valkey: int = 63799
     notifier: int = 8083
     fcm: int = 8091
+    # Async (ASGI) functions' own servers, behind the public gateway; 0 = a free port each.
+    events: int = 0
 
 
 @dataclass
@@ -239,6 +249,27 @@ class LocalStack:
         log_dir = self.data_dir / "logs"
         catalogue = load_catalogue()
         gateway = ["--source", str(REPO_ROOT / "devstack" / "gateway.py"), "--target", "gateway"]
+        # Async functions (the events streams) run in their own process, as Cloud Run runs
+        # them (functions-framework's ASGI mode, uvicorn); the gateway proxies their paths.
+        upstreams: dict[str, str] = {}
+        for entry in catalogue.http_functions():
+            if not is_async_entry_point(entry):
+                continue
+            port = self.options.ports.events or free_port()
+            env = {
+                **base_env,
+                "THREADS": str(entry.sizing.threads),
+                "DB_POOL_SIZE": str(entry.db_pool["size"]),
+                "DB_POOL_OVERFLOW": str(entry.db_pool["overflow"]),
+            }
+            argv = [
+                "--source",
+                str(REPO_ROOT / "functions" / entry.source / "main.py"),
+                "--target",
+                entry.entry_point,
+            ]
+            self.servers[entry.name] = FunctionServer(entry.name, port, argv, env, log_dir)
+            upstreams[upstream_variable(entry.name)] = self.servers[entry.name].url
         for name, ingress, port in (
             ("public", "public", self.options.ports.public),
             ("admin", "internal", self.options.ports.admin),
@@ -248,6 +279,7 @@ class LocalStack:
             functions = catalogue.http_functions(ingress)
             env = {
                 **base_env,
+                **upstreams,
                 "HALO_GATEWAY_INGRESS": ingress,
                 "THREADS": str(max(f.sizing.threads for f in functions)),
                 "DB_POOL_SIZE": str(max(f.db_pool["size"] for f in functions)),

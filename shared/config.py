@@ -143,6 +143,21 @@ class Config(BaseSettings):
     stream_recheck_s: float = Field(
         default=20.0, gt=0, le=25, description="how often an open stream re-checks its caller"
     )
+    # Event streams (shared/web/sse.py, docs/pairing.md "Event streams").
+    sse_keepalive_s: float = Field(
+        default=15.0, gt=0, le=60, description="keep-alive comment after this much silence"
+    )
+    sse_max_stream_s: float = Field(
+        default=3300.0,
+        gt=0,
+        description="a stream ends after this long, before Cloud Run's request timeout",
+    )
+    sse_blocking_threads: int = Field(
+        default=8,
+        ge=1,
+        le=64,
+        description="threads of the events function for blocking work (auth, SQL snapshots)",
+    )
     environment: str = Field(default="production", description="production | dev | test")
     # In-session chat (docs/chat.md).
     chat_keys: SecretStr = Field(

@@ -1,11 +1,9 @@
-"""Pairing routes: clients ask for a bestie, mitras accept offers, both listen on an event
-stream (server-sent events)."""
+"""Pairing routes: clients ask for a bestie, mitras accept offers; both get single-use tickets
+for their event streams (served by the events function, functions/events/)."""
 
 from __future__ import annotations
 
-from flask import Response
-
-from shared import events, ratelimit
+from shared import ratelimit
 from shared.config import get_config
 from shared.domain import pairing
 from shared.errors import (
@@ -15,7 +13,6 @@ from shared.errors import (
     AlreadyTaken,
     AtCapacity,
     Expired,
-    Forbidden,
     InvalidRequest,
     NotFound,
     NotOffered,
@@ -28,7 +25,6 @@ from shared.errors import (
 from shared.identity import tickets
 from shared.identity.cached_mitra import MITRA_CACHED, CachedMitraCaller
 from shared.identity.policies import CLIENT, MITRA, ClientCaller, MitraCaller
-from shared.identity.tickets import CLIENT_STREAM, MITRA_STREAM
 from shared.schemas.pairing import (
     AcceptedOut,
     CancelledOut,
@@ -39,7 +35,6 @@ from shared.schemas.pairing import (
 )
 from shared.schemas.streams import StreamTicketOut
 from shared.web import Api, Call, Reply
-from shared.web.sse import event_stream
 
 api = Api("pairing", title="Halo Bestie pairing")
 
@@ -148,37 +143,3 @@ def mitra_stream_ticket(call: Call[MitraCaller]) -> Reply:
     """A single-use ticket (≤ 60 s) that opens the mitra's event stream as `?ticket=`."""
     # A ticket is a credential: no cache may keep a copy.
     return Reply(StreamTicketOut.of(tickets.issue(call.caller)), 201, {"Cache-Control": "no-store"})
-
-
-@api.get("/api/client/events", auth=CLIENT_STREAM, stream=True, errors=(Forbidden,))
-def client_events(call: Call[ClientCaller]) -> Response:
-    """The client's live events: a snapshot (open request or active session), then changes.
-    `?ticket=` (from `POST /api/client/stream-tickets`) may replace `Authorization`."""
-    caller = call.caller
-    client_id = caller.client.id
-    return event_stream(
-        "client",
-        str(client_id),
-        lambda: _snapshot(pairing.client_snapshot(client_id)),
-        call.request.headers.get("Last-Event-ID"),
-        call.guard,
-    )
-
-
-@api.get("/api/mitra/events", auth=MITRA_STREAM, stream=True, errors=(Forbidden,))
-def mitra_events(call: Call[MitraCaller]) -> Response:
-    """The mitra's live events: a snapshot (open offers), then offers and their closing.
-    `?ticket=` (from `POST /api/mitra/stream-tickets`) may replace `Authorization`."""
-    caller = call.caller
-    mitra_id = caller.mitra.id
-    return event_stream(
-        "mitra",
-        str(mitra_id),
-        lambda: _snapshot(pairing.mitra_snapshot(mitra_id)),
-        call.request.headers.get("Last-Event-ID"),
-        call.guard,
-    )
-
-
-def _snapshot(data: dict[str, object]) -> str:
-    return events.envelope("snapshot", data)

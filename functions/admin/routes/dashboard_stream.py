@@ -17,6 +17,10 @@ from shared.identity.tickets import VIEWER_STREAM
 from shared.schemas.admin.dashboard import DashboardOut
 from shared.web import Call
 from shared.web.sse import (
+    HEADERS,
+    KEEPALIVE,
+    MIMETYPE,
+    RETRY,
     Guard,
     Stream,
     closing_frame,
@@ -52,7 +56,7 @@ def _event_stream(
 ) -> Response:
     def frame(board: dashboard.Dashboard | None) -> str:
         if board is None:
-            return ": keep-alive\n\n"
+            return KEEPALIVE
         payload = DashboardOut.of(board).model_dump(mode="json")
         return format_event(events.envelope("dashboard", payload))
 
@@ -71,7 +75,7 @@ def _event_stream(
         recheck = recheck_interval_s()
         next_check = time.monotonic() + recheck
         try:
-            yield f"retry: 3000\n{frame(first)}"
+            yield RETRY + frame(first)
             for board in later:
                 if guard is not None and time.monotonic() >= next_check:
                     reason = run_guard(guard)
@@ -87,8 +91,4 @@ def _event_stream(
             if close is not None:
                 close()
 
-    return Response(
-        generate(),
-        mimetype="text/event-stream",
-        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-    )
+    return Response(generate(), mimetype=MIMETYPE, headers=HEADERS)

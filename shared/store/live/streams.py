@@ -5,8 +5,9 @@ pushes only to a participant whose app cannot hear it live).
 `streams:mitra:<id>` is a sorted set: one member per open stream (a random token), scored
 by the time the mark lapses (epoch ms). The stream marks itself when it opens and again on
 its keep-alive, and removes its member when it ends; a stream whose process died simply
-lapses. One command per stream per keep-alive interval on the shared connection pool — a
-stream never holds a Valkey connection of its own.
+lapses. Refreshed once per keep-alive interval, all of an instance's streams in one pipelined
+round trip on the shared connection pool — a stream never holds a Valkey connection of its
+own.
 """
 
 from __future__ import annotations
@@ -20,12 +21,19 @@ key = keys.open_streams
 
 
 def mark_open(audience: str, recipient_id: str, token: str, lapse_s: float) -> None:
+    mark_open_many([(audience, recipient_id, token)], lapse_s)
+
+
+def mark_open_many(marks: list[tuple[str, str, str]], lapse_s: float) -> None:
+    """`mark_open` for many (audience, recipient_id, token) at once: one round trip (an
+    instance refreshes all its streams' marks together)."""
     now_ms = clock.now_ms()
     lapse_ms = int(lapse_s * 1000)
     pipe = valkey.client().pipeline(transaction=False)
-    pipe.zadd(key(audience, recipient_id), {token: now_ms + lapse_ms})
-    pipe.zremrangebyscore(key(audience, recipient_id), "-inf", now_ms)
-    pipe.pexpire(key(audience, recipient_id), lapse_ms)
+    for audience, recipient_id, token in marks:
+        pipe.zadd(key(audience, recipient_id), {token: now_ms + lapse_ms})
+        pipe.zremrangebyscore(key(audience, recipient_id), "-inf", now_ms)
+        pipe.pexpire(key(audience, recipient_id), lapse_ms)
     pipe.execute()
 
 

@@ -1,0 +1,1 @@
+"""The events function: the apps' server-sent event streams, served on asyncio."""
