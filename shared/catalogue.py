@@ -89,24 +89,28 @@ class Catalogue:
 
 
 @cache
-class _UniqueKeyLoader(yaml.SafeLoader):
+def _refuse_repeated_keys(node: yaml.Node) -> None:
     """PyYAML keeps the last of two equal keys without a word (and so does Terraform's
     yamldecode): a function entered twice would silently lose its first definition."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: set[Any] = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if key in seen:
-                raise ValueError(
-                    f"catalogue: {key!r} appears twice (line {key_node.start_mark.line + 1})"
-                )
-            seen.add(key)
-        return super().construct_mapping(node, deep=deep)
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key, value in node.value:
+            if isinstance(key, yaml.ScalarNode):
+                if key.value in seen:
+                    raise ValueError(
+                        f"catalogue: {key.value!r} appears twice (line {key.start_mark.line + 1})"
+                    )
+                seen.add(key.value)
+            _refuse_repeated_keys(value)
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            _refuse_repeated_keys(item)
 
 
 def load_catalogue(path: Path = CATALOGUE_PATH) -> Catalogue:
-    raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # noqa: S506
+    text = path.read_text(encoding="utf-8")
+    _refuse_repeated_keys(yaml.compose(text, Loader=yaml.SafeLoader))
+    raw = yaml.safe_load(text)
     defaults = raw["defaults"]
     entries = []
     for name, spec in raw["functions"].items():
