@@ -1,0 +1,142 @@
+"""What the machine spends while a simulation runs, read from the servers themselves: Valkey's
+own accounting (INFO cpu and commandstats), PostgreSQL's pg_stat_activity, and each
+process's CPU time from /proc. Every figure is a delta over the measured window divided by
+its wall time, so it is a rate measured in this run, never an estimate."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from pathlib import Path
+
+import redis
+import sqlalchemy as sa
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def process_tree(pid: int) -> list[int]:
+    """`pid` and its descendants (gunicorn's arbiter and worker, postgres's backends)."""
+    found, pending = [], [pid]
+    while pending:
+        current = pending.pop()
+        found.append(current)
+        try:
+            for task in Path(f"/proc/{current}/task").iterdir():
+                children = (task / "children").read_text(encoding="utf-8").split()
+                pending += [int(c) for c in children]
+        except OSError:
+            continue  # exited meanwhile
+    return found
+
+
+def cpu_s(pid: int, *, tree: bool = True) -> float:
+    """User + system CPU seconds of the process (tree, unless `tree` is False; all
+    threads); exited members count 0."""
+    ticks = 0
+    for member in process_tree(pid) if tree else [pid]:
+        try:
+            stat = Path(f"/proc/{member}/stat").read_text(encoding="utf-8")
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()  # the name may hold spaces
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / CLOCK_TICKS
+
+
+def _valkey_busy_us(client: redis.Redis) -> float:
+    """Microseconds Valkey's main thread has spent running commands (commandstats)."""
+    stats = client.info("commandstats")
+    return float(sum(v["usec"] for v in stats.values() if isinstance(v, dict)))
+
+
+def _valkey_cpu_s(client: redis.Redis) -> float:
+    info = client.info("cpu")
+    return float(info["used_cpu_sys"]) + float(info["used_cpu_user"])
+
+
+class Resources(threading.Thread):
+    """Samples every `every_s` between `begin()` and `end()`; `figures()` afterwards.
+    `processes`: label → pid of the process (tree) whose CPU is accounted."""
+
+    def __init__(
+        self, valkey_url: str, engine: sa.Engine, processes: dict[str, int], every_s: float = 2.0
+    ) -> None:
+        super().__init__(name="resources", daemon=True)
+        self.engine, self.processes, self.every_s = engine, processes, every_s
+        self.done = threading.Event()
+        self.valkey_clients: list[int] = []
+        self.pg_connections: list[int] = []
+        self.pg_active: list[int] = []
+        self._valkey = redis.Redis.from_url(valkey_url, decode_responses=True)
+        self._start: dict[str, float] = {}
+        self._end: dict[str, float] = {}
+
+    def _snapshot(self) -> dict[str, float]:
+        now = {
+            "wall": time.monotonic(),
+            "valkey_busy_us": _valkey_busy_us(self._valkey),
+            "valkey_cpu_s": _valkey_cpu_s(self._valkey),
+            "valkey_commands": float(self._valkey.info("stats").get("total_commands_processed", 0)),
+        }
+        for label, pid in self.processes.items():
+            # This process's children are the stack's servers, accounted by their own labels.
+            now[f"cpu:{label}"] = cpu_s(pid, tree=pid != os.getpid())
+        return now
+
+    def begin(self) -> None:
+        self._start = self._snapshot()
+        self.start()
+
+    def end(self) -> None:
+        self.done.set()
+        self.join(10)
+        self._end = self._snapshot()
+        self._valkey.close()
+
+    def run(self) -> None:
+        while not self.done.wait(self.every_s):
+            try:
+                self.valkey_clients.append(int(self._valkey.info("clients")["connected_clients"]))
+                with self.engine.connect() as connection:
+                    total, active = connection.execute(
+                        sa.text(
+                            "SELECT count(*), count(*) FILTER (WHERE state = 'active')"
+                            " FROM pg_stat_activity WHERE backend_type = 'client backend'"
+                        )
+                    ).one()
+                self.pg_connections.append(int(total))
+                self.pg_active.append(int(active))
+            except (redis.RedisError, sa.exc.SQLAlchemyError):
+                continue  # one missed sample; the next one counts
+
+    def cpu_share(self) -> dict[str, float]:
+        """CPU seconds per wall second of each process (tree) over the window."""
+        wall = self._end["wall"] - self._start["wall"]
+        return {
+            label: round((self._end[f"cpu:{label}"] - self._start[f"cpu:{label}"]) / wall, 3)
+            for label in self.processes
+        }
+
+    def figures(self) -> dict[str, object]:
+        wall = self._end["wall"] - self._start["wall"]
+
+        def per_s(key: str) -> float:
+            return (self._end[key] - self._start[key]) / wall
+
+        def stats(samples: list[int]) -> dict[str, float]:
+            if not samples:
+                return {}
+            return {"max": max(samples), "mean": round(sum(samples) / len(samples), 1)}
+
+        return {
+            "window_s": round(wall, 1),
+            "valkey_busy_ms_per_s": round(per_s("valkey_busy_us") / 1000, 2),
+            "valkey_cpu_share": round(per_s("valkey_cpu_s"), 3),
+            "valkey_commands_per_s": round(per_s("valkey_commands"), 1),
+            "valkey_connected_clients": stats(self.valkey_clients),
+            "pg_connections": stats(self.pg_connections),
+            "pg_connections_active": stats(self.pg_active),
+            "cpu_share": self.cpu_share(),
+        }
