@@ -24,6 +24,7 @@ import itertools
 import json
 import signal
 import time
+from collections import deque
 from dataclasses import dataclass, field
 
 from shared.catalogue import load_catalogue
@@ -39,8 +40,8 @@ class Backend:
     port: int
     in_flight: int = 0
     served: int = 0
-    idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter, float]] = field(
-        default_factory=list
+    idle: deque[tuple[asyncio.StreamReader, asyncio.StreamWriter, float]] = field(
+        default_factory=deque
     )
 
     async def connection(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter, bool]:
@@ -55,7 +56,10 @@ class Backend:
         return reader, writer, False
 
     def release(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.idle.append((reader, writer, time.monotonic()))
+        now = time.monotonic()
+        self.idle.append((reader, writer, now))
+        while self.idle and now - self.idle[0][2] >= IDLE_REUSE_S:
+            self.idle.popleft()[1].close()  # the instance will have closed it anyway
 
 
 class Pools:

@@ -17,10 +17,11 @@ from rich.live import Live
 
 from devstack.servers import ManagedServer
 from devstack.stack import LocalStack
+from shared.catalogue import load_catalogue
 from simulate.actors import World
 from simulate.chat import ChatLedger
 from simulate.invariants import Check, check_all
-from simulate.metrics import Metrics
+from simulate.metrics import Metrics, percentile
 from simulate.resources import Resources
 from simulate.sampler import Sampler
 from simulate.target import (
@@ -53,6 +54,43 @@ def processes(stack: LocalStack) -> dict[str, int]:
     if stack.emulator.pid is not None:
         found["auth emulator"] = stack.emulator.pid
     return found
+
+
+def percentile_1(samples: list[float], q: float) -> float | None:
+    value = percentile(samples, q)
+    return None if value is None else round(value, 1)
+
+
+def per_unit(summary: dict[str, Any], stack: LocalStack) -> dict[str, float]:
+    """What one unit of work cost each kind of process in this run (CPU seconds per wall
+    second over the window, divided by that work's rate): the figures that extrapolate."""
+    cpu: dict[str, float] = summary["resources"]["cpu_share"]
+
+    def total(function: str) -> float:
+        return sum(cpu.get(f"{function}-{i}", 0.0) for i in range(len(stack.instances[function])))
+
+    owner = load_catalogue().owner_of("/api/mitra/events", "public")
+    assert owner is not None
+    figures: dict[str, float] = {}
+    beats, frames, calls = (
+        summary["heartbeats_per_s"],
+        summary["stream_frames_per_s"],
+        summary["api_calls_per_s"],
+    )
+    if beats:
+        figures["presence_cpu_ms_per_heartbeat"] = round(total("presence") / beats * 1000, 3)
+    if frames:
+        figures[f"{owner.name}_cpu_us_per_frame_all_work"] = round(
+            total(owner.name) / frames * 1e6, 1
+        )
+        figures["load_generator_cpu_us_per_frame_and_call"] = round(
+            cpu["load generator"] / (frames + calls) * 1e6, 1
+        )
+    if frames or calls:
+        figures["balancer_cpu_us_per_frame_or_call"] = round(
+            cpu["balancer"] / (frames + calls) * 1e6, 1
+        )
+    return figures
 
 
 async def _catch_up(
@@ -98,6 +136,7 @@ async def simulate(
         capacities = [rng.choice(CAPACITIES) for _ in range(target.mitras)]
         mitra_accounts = await accounts.mitras(engine, target.mitras, capacities)
         client_accounts = await accounts.clients(engine, target.clients)
+        timings.update(accounts.phases)
         timings["signup_s"] = round(time.monotonic() - began, 1)
         timings["signups_per_s"] = round((target.mitras + target.clients) / timings["signup_s"], 1)
         run = Run(
@@ -139,6 +178,7 @@ async def simulate(
         resources = Resources(stack.valkey_url, engine, processes(stack))
         with metrics.lock:
             beats_before = len(metrics.heartbeat_ms)
+            calls_before = sum(metrics.statuses.values())
         frames_before = run.frames
         sampler.start()
         resources.begin()
@@ -156,7 +196,9 @@ async def simulate(
         streams_open = run.streams_open
         frames = run.frames - frames_before
         with metrics.lock:
-            beats = len(metrics.heartbeat_ms) - beats_before
+            window_beats = metrics.heartbeat_ms[beats_before:]
+            calls = sum(metrics.statuses.values()) - calls_before
+        beats = len(window_beats)
         for person in [*mitras, *clients]:
             person.close_stream()
         pending = list(run.tasks)
@@ -182,12 +224,18 @@ async def simulate(
         "streams_open_at_end": streams_open,
         "heartbeats_in_window": beats,
         "heartbeats_per_s": round(beats / traffic_s, 1),
+        # Over the measured window only (the set-up's burst of sign-ins and stream opens
+        # is no heartbeat's normal weather).
+        "heartbeat_ms_p50": percentile_1(window_beats, 0.5),
+        "heartbeat_ms_p99": percentile_1(window_beats, 0.99),
+        "api_calls_per_s": round(calls / traffic_s, 1),
         "stream_frames": frames,
         "stream_frames_per_s": round(frames / traffic_s, 1),
         "requests_per_s": round(int(metrics.requests) / traffic_s, 2),
         **timings,
         "resources": resources.figures(),
     }
+    summary["per_unit"] = per_unit(summary, stack)
     checks = check_all(
         engine,
         list(capacity_of),

@@ -116,6 +116,13 @@ class Accounts:
 
     def __init__(self, emulator: httpx.AsyncClient, api: httpx.AsyncClient, project: str):
         self.emulator, self.api, self.project = emulator, api, project
+        self.phases: dict[str, float] = {}  # seconds per step, for the report
+        self._mark = time.monotonic()
+
+    def _phase(self, name: str) -> None:
+        now = time.monotonic()
+        self.phases[name] = round(now - self._mark, 1)
+        self._mark = now
 
     async def _identity(self, method: str, body: dict[str, Any]) -> Any:
         for attempt in range(3):
@@ -148,12 +155,14 @@ class Accounts:
                 {"prefix": prefix, "n": count, "caps": capacities},
             ).all()
         phones = [row.phone for row in rows]
+        self._phase("mitra_rows_s")
         sent = await bounded(
             self._identity("accounts:sendVerificationCode", {"phoneNumber": p}) for p in phones
         )
         inbox = await self.emulator.get(f"/emulator/v1/projects/{self.project}/verificationCodes")
         inbox.raise_for_status()
         codes = {c["sessionInfo"]: c["code"] for c in inbox.json().get("verificationCodes", [])}
+        self._phase("mitra_codes_sent_s")
         signed_in = await bounded(
             self._identity(
                 "accounts:signInWithPhoneNumber",
@@ -162,6 +171,7 @@ class Accounts:
             for s in sent
         )
         tokens = [body["idToken"] for body in signed_in]
+        self._phase("mitra_codes_confirmed_s")
 
         async def login(token: str) -> str:
             answer = await self.api.post("/api/mitra/auth/login", headers=_bearer(token))
@@ -169,6 +179,7 @@ class Accounts:
             return str(answer.json()["id"])
 
         ids = await bounded(login(token) for token in tokens)
+        self._phase("mitra_logins_s")
         if ids != [str(row.id) for row in rows]:
             raise RuntimeError("mitra login returned other ids than the rows inserted")
         return list(zip(ids, tokens, strict=True))
@@ -188,7 +199,9 @@ class Accounts:
             answer.raise_for_status()
             return str(answer.json()["id"]), str(token)
 
+        self._mark = time.monotonic()
         made = await bounded(one(i) for i in range(count))
+        self._phase("client_signups_s")
         with engine.begin() as connection:
             connection.execute(
                 sa.text(
