@@ -25,13 +25,16 @@ import json
 import signal
 import time
 from collections import deque
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from shared.catalogue import load_catalogue
 
 LIMIT = 1 << 20  # longest head line or chunk-size line we read
 IDLE_REUSE_S = 1.0  # gunicorn closes idle keep-alive connections after 2 s
 NO_BODY = (204, 304)
+T = TypeVar("T")
 
 
 @dataclass
@@ -267,7 +270,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--backends", required=True, help="JSON: function → [host:port, …]")
     args = parser.parse_args(argv)
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_main(args.port, json.loads(args.backends), args.ingress))
+        run_fast(_main(args.port, json.loads(args.backends), args.ingress))
+
+
+def run_fast(main: Coroutine[Any, Any, T]) -> T:
+    """`asyncio.run` on uvloop's event loop when it is installed (the `local` extra)."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(main)
+    return uvloop.run(main)
 
 
 if __name__ == "__main__":

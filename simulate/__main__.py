@@ -7,7 +7,6 @@ Defaults finish in about a minute on a 2-core machine (stack start, about 10 s o
 from __future__ import annotations
 
 import argparse
-import asyncio
 import dataclasses
 import json
 import os
@@ -28,6 +27,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
+from devstack.balancer import run_fast
 from devstack.servers import free_port
 from devstack.stack import REPO_ROOT, LocalStack, Ports, StackOptions, parse_instances
 from shared.catalogue import load_catalogue
@@ -322,8 +322,8 @@ def _design_target(
     instances: dict[str, int],
     console: Console,
 ) -> int:
-    summary, checks = asyncio.run(
-        design.simulate(stack, target, args.seed, args.sweep_interval, console)
+    summary, checks = run_fast(
+        design.simulate(stack, target, args.seed, args.sweep_interval, console, args.quiet)
     )
     report = {
         "profile": "design-target",

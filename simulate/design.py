@@ -56,6 +56,10 @@ def processes(stack: LocalStack) -> dict[str, int]:
     return found
 
 
+def streams(mitras: list[Mitra], clients: list[Client]) -> set[asyncio.Task[Any]]:
+    return {p.stream_task for p in [*mitras, *clients] if p.stream_task is not None}
+
+
 def percentile_1(samples: list[float], q: float) -> float | None:
     value = percentile(samples, q)
     return None if value is None else round(value, 1)
@@ -116,7 +120,12 @@ async def _catch_up(
 
 
 async def simulate(
-    stack: LocalStack, target: Target, seed: int, sweep_interval_s: float, console: Console
+    stack: LocalStack,
+    target: Target,
+    seed: int,
+    sweep_interval_s: float,
+    console: Console,
+    quiet: bool = False,
 ) -> tuple[dict[str, Any], list[Check]]:
     from shared.domain import settings
 
@@ -184,21 +193,30 @@ async def simulate(
         resources.begin()
         run.started = time.monotonic()
         run.spawn(arrivals(run, clients))
-        with Live(render(metrics.summary(), 0, target.duration_s), console=console) as live:
+        run.spawn(run.watch_lag())
+        view = render(metrics.summary(), 0, target.duration_s)
+        with Live(view, console=console, auto_refresh=False) as live:
             while (elapsed := time.monotonic() - run.started) < target.duration_s:
-                live.update(render(metrics.summary(), elapsed, target.duration_s))
+                if not quiet:
+                    live.update(render(metrics.summary(), elapsed, target.duration_s), refresh=True)
                 await asyncio.sleep(1)
             resources.end()  # the measured window: steady traffic, nothing of the wind-down
             traffic_s = time.monotonic() - run.started
             run.stopping.set()
             world.stop.set()
-            live.update(render(metrics.summary(), traffic_s, target.duration_s))
+            live.update(render(metrics.summary(), traffic_s, target.duration_s), refresh=True)
         streams_open = run.streams_open
         frames = run.frames - frames_before
         with metrics.lock:
             window_beats = metrics.heartbeat_ms[beats_before:]
             calls = sum(metrics.statuses.values()) - calls_before
         beats = len(window_beats)
+        # The apps close: no new answers; calls in flight finish (a call cut off after the
+        # server acted would leave a message or an accept nobody was told of), then the
+        # streams close and whatever still waits is ended.
+        run.wind_down_timers()
+        waiting = [t for t in run.tasks if t not in streams(mitras, clients)]
+        await asyncio.wait(waiting, timeout=30) if waiting else None
         for person in [*mitras, *clients]:
             person.close_stream()
         pending = list(run.tasks)
@@ -229,6 +247,8 @@ async def simulate(
         "heartbeat_ms_p50": percentile_1(window_beats, 0.5),
         "heartbeat_ms_p99": percentile_1(window_beats, 0.99),
         "api_calls_per_s": round(calls / traffic_s, 1),
+        "load_generator_loop_lag_ms_p50": percentile_1(run.loop_lag_ms, 0.5),
+        "load_generator_loop_lag_ms_p99": percentile_1(run.loop_lag_ms, 0.99),
         "stream_frames": frames,
         "stream_frames_per_s": round(frames / traffic_s, 1),
         "requests_per_s": round(int(metrics.requests) / traffic_s, 2),

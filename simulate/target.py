@@ -65,7 +65,7 @@ class Target:
     clients: int
     rate: float  # new pairing requests per second
     duration_s: float
-    accepters: float = 3.0
+    accepters: float = 5.0
     decliners: float = 1.0
     think_s: tuple[float, float] = (0.6, 3.0)
     drop_share: float = 0.02
@@ -291,6 +291,32 @@ class Run:
     streams_open: int = 0
     stream_ends: int = 0  # streams the server ended early (each reopened)
     started: float | None = None  # monotonic time the traffic began
+    loop_lag_ms: list[float] = field(default_factory=list)  # this process's own delay
+    timers: set[asyncio.TimerHandle] = field(default_factory=set)
+
+    async def watch_lag(self, every_s: float = 0.25) -> None:
+        """How late this event loop wakes up: when it lags, every latency the load
+        generator reports includes the lag, so the report says how much."""
+        loop = asyncio.get_running_loop()
+        while not self.stopping.is_set():
+            due = loop.time() + every_s
+            await asyncio.sleep(every_s)
+            self.loop_lag_ms.append(max(0.0, (loop.time() - due) * 1000))
+
+    async def until_stopped(self, future: asyncio.Future[T], timeout: float) -> T | None:
+        """`future`'s result, or None after `timeout` or once the run is over."""
+        stop = asyncio.ensure_future(self.stopping.wait())
+        watched: set[asyncio.Future[Any]] = {future, stop}
+        try:
+            await asyncio.wait(watched, timeout=timeout, return_when="FIRST_COMPLETED")
+        finally:
+            stop.cancel()
+        return future.result() if future.done() else None
+
+    def wind_down_timers(self) -> None:
+        for handle in self.timers:
+            handle.cancel()
+        self.timers.clear()
 
     def spawn(self, call: Awaitable[Any]) -> asyncio.Task[Any]:
         task = asyncio.ensure_future(call)
@@ -439,6 +465,7 @@ class Mitra(Streamed):
             handle = self.pending.pop(data["request_id"], None)
             if handle is not None:
                 handle.cancel()  # the card disappears before the mitra answered
+                self.run.timers.discard(handle)
         elif kind == "chat.message":
             self.run.chat.on_stream(data, "mitra")
             if data["sender"] == "client" and self.rng.random() < self.run.target.reply_share:
@@ -454,13 +481,19 @@ class Mitra(Streamed):
         low, high = self.run.target.think_s
         delay = min(high, low * self.rng.lognormvariate(0, 0.6))
         accept = roll < self.p_accept
-        self.pending[request_id] = asyncio.get_running_loop().call_later(
+        handle = asyncio.get_running_loop().call_later(
             delay, lambda: self.run.spawn(self._answer(request_id, accept))
         )
+        self.pending[request_id] = handle
+        self.run.timers.add(handle)
 
     async def _answer(self, request_id: str, accept: bool) -> None:
-        self.pending.pop(request_id, None)
+        handle = self.pending.pop(request_id, None)
         run = self.run
+        if handle is not None:
+            run.timers.discard(handle)
+        if run.stopping.is_set():
+            return
         verb = "accept" if accept else "decline"
         answer = await run.call(
             verb, "POST", f"/api/mitra/pairing-requests/{request_id}/{verb}", self.token
@@ -518,10 +551,9 @@ class Client(Streamed):
         request_id = body["id"]
         outcome = self._outcome(request_id)
         if self.rng.random() < run.target.cancel_share:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(
-                    asyncio.shield(outcome), self.rng.uniform(*run.target.patience_s)
-                )
+            await run.until_stopped(outcome, self.rng.uniform(*run.target.patience_s))
+            if run.stopping.is_set():
+                return
             if not outcome.done():
                 cancelled = await run.call(
                     "cancel", "DELETE", f"/api/client/pairing-requests/{request_id}", self.token
@@ -534,13 +566,12 @@ class Client(Streamed):
                     metrics.count("cancelled")
                     return
         limit = run.search_window_s + run.sweep_interval_s + 30
-        try:
-            kind, _ = await asyncio.wait_for(asyncio.shield(outcome), limit)
-        except TimeoutError:
+        result = await run.until_stopped(outcome, limit)
+        if result is None:
             if not run.stopping.is_set():
                 metrics.error(f"request {request_id[:8]}: no outcome on the stream")
             return
-        if kind == "pairing.expired":
+        if result[0] == "pairing.expired":
             metrics.count("expired")
             return
         read = await run.call(
