@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from devstack.servers import LOOPBACK, free_port
-from devstack.stack import BalancerServer, _inherited_env
+from devstack.stack import BalancerServer, _inherited_env, parse_instances
 from shared.catalogue import load_catalogue
 
 STREAM = "/api/mitra/events"  # owned by whichever function serves the mitra stream
@@ -119,3 +119,11 @@ def test_a_path_no_function_owns_is_the_contract_404(
     assert answer.status_code == 404
     assert answer.json()["error"]["code"] == "not_found"
     assert again.status_code == 200
+
+
+def test_instance_counts_name_public_functions_only() -> None:
+    public = load_catalogue().http_functions("public")[0].name
+    assert parse_instances(f" {public}=3 ,") == {public: 3}
+    for bad in ("admin=2", f"{public}=0", f"{public}=two", "nowhere=1"):
+        with pytest.raises(ValueError, match="want <public function>=<count"):
+            parse_instances(bad)
