@@ -83,7 +83,13 @@ def per_unit(summary: dict[str, Any], stack: LocalStack) -> dict[str, float]:
     )
     if beats:
         figures["presence_cpu_ms_per_heartbeat"] = round(total("presence") / beats * 1000, 3)
+    owners = len(stack.instances[owner.name])
+    figures[f"{owner.name}_instances"] = owners
+    figures[f"{owner.name}_streams_per_instance"] = round(summary["streams_open_at_end"] / owners)
+    figures[f"{owner.name}_cpu_share_per_instance"] = round(total(owner.name) / owners, 3)
+    figures["presence_instances"] = len(stack.instances["presence"])
     if frames:
+        figures[f"{owner.name}_frames_per_s_per_instance"] = round(frames / owners, 1)
         figures[f"{owner.name}_cpu_us_per_frame_all_work"] = round(
             total(owner.name) / frames * 1e6, 1
         )

@@ -5,6 +5,7 @@ its wall time, so it is a rate measured in this run, never an estimate."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
@@ -45,6 +46,18 @@ def cpu_s(pid: int, *, tree: bool = True) -> float:
     return ticks / CLOCK_TICKS
 
 
+def rss_mb(pid: int) -> float:
+    """VmRSS of the process tree, MiB."""
+    total_kb = 0
+    for member in process_tree(pid):
+        with contextlib.suppress(OSError, StopIteration):
+            status = Path(f"/proc/{member}/status").read_text(encoding="utf-8")
+            total_kb += next(
+                int(line.split()[1]) for line in status.splitlines() if line[:6] == "VmRSS:"
+            )
+    return round(total_kb / 1024, 1)
+
+
 def _valkey_busy_us(client: redis.Redis) -> float:
     """Microseconds Valkey's main thread has spent running commands (commandstats)."""
     stats = client.info("commandstats")
@@ -72,6 +85,7 @@ class Resources(threading.Thread):
         self._valkey = redis.Redis.from_url(valkey_url, decode_responses=True)
         self._start: dict[str, float] = {}
         self._end: dict[str, float] = {}
+        self._rss: dict[str, float] = {}
 
     def _snapshot(self) -> dict[str, float]:
         now = {
@@ -93,6 +107,9 @@ class Resources(threading.Thread):
         self.done.set()
         self.join(10)
         self._end = self._snapshot()
+        self._rss = {
+            label: rss_mb(pid) for label, pid in self.processes.items() if pid != os.getpid()
+        }
         self._valkey.close()
 
     def run(self) -> None:
@@ -139,4 +156,5 @@ class Resources(threading.Thread):
             "pg_connections": stats(self.pg_connections),
             "pg_connections_active": stats(self.pg_active),
             "cpu_share": self.cpu_share(),
+            "rss_mb_at_end": self._rss,
         }
