@@ -38,6 +38,7 @@ class Metrics:
     match_ms: list[float] = field(default_factory=list)
     heartbeat_ms: list[float] = field(default_factory=list)  # as the app sees it
     no_idle_client: int = 0  # design target: an arrival found every client busy
+    lapses: int = 0  # design target: a heartbeat answered 409 (its mitra had lapsed)
     statuses: Counter[int] = field(default_factory=Counter)
     errors: list[str] = field(default_factory=list)
     # Sampled from Valkey and PostgreSQL by the sampler thread.
@@ -77,6 +78,8 @@ class Metrics:
                 "accepts_lost": dict(self.accepts_lost),
                 "declines": self.declines,
                 "drops": self.drops,
+                "lapses": self.lapses,
+                "no_idle_client": self.no_idle_client,
                 "offers_seen_by_stream": self.offers_by_stream,
                 "offers_seen_by_poll": self.offers_by_poll,
                 "match_ms_p50": percentile(self.match_ms, 0.50),

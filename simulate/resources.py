@@ -58,6 +58,15 @@ def rss_mb(pid: int) -> float:
     return round(total_kb / 1024, 1)
 
 
+def machine_cpu() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine since boot, from /proc/stat: what
+    every process used, ours and anyone else's."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    total = sum(fields[:8])  # guest time is already counted in user
+    return (total - idle) / CLOCK_TICKS, total / CLOCK_TICKS
+
+
 def _valkey_busy_us(client: redis.Redis) -> float:
     """Microseconds Valkey's main thread has spent running commands (commandstats)."""
     stats = client.info("commandstats")
@@ -94,6 +103,7 @@ class Resources(threading.Thread):
             "valkey_cpu_s": _valkey_cpu_s(self._valkey),
             "valkey_commands": float(self._valkey.info("stats").get("total_commands_processed", 0)),
         }
+        now["machine_busy_s"], now["machine_total_s"] = machine_cpu()
         for label, pid in self.processes.items():
             # This process's children are the stack's servers, accounted by their own labels.
             now[f"cpu:{label}"] = cpu_s(pid, tree=pid != os.getpid())
@@ -147,8 +157,14 @@ class Resources(threading.Thread):
                 return {}
             return {"max": max(samples), "mean": round(sum(samples) / len(samples), 1)}
 
+        ours = sum(self.cpu_share().values())
         return {
             "window_s": round(wall, 1),
+            "cpus": os.cpu_count(),
+            # Cores busy on the whole machine (anyone's work) and in this run's processes.
+            "machine_cores_busy": round(per_s("machine_busy_s"), 2),
+            "run_cores_busy": round(ours, 2),
+            "load_average_1m_at_end": round(os.getloadavg()[0], 1),
             "valkey_busy_ms_per_s": round(per_s("valkey_busy_us") / 1000, 2),
             "valkey_cpu_share": round(per_s("valkey_cpu_s"), 3),
             "valkey_commands_per_s": round(per_s("valkey_commands"), 1),

@@ -446,6 +446,7 @@ class Mitra(Streamed):
                 with run.metrics.lock:
                     run.metrics.heartbeat_ms.append((time.perf_counter() - sent) * 1000)
                 if answer.status_code == 409:  # lapsed in a slow moment: the app toggles on
+                    run.metrics.count("lapses")
                     await self.go_online()
             if await run.sleep(run.heartbeat_interval_s):
                 return
