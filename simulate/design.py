@@ -139,7 +139,8 @@ async def simulate(
     rng = random.Random(seed)
     engine = sa.create_engine(stack.database_url, pool_size=4)
     metrics = Metrics()
-    limits = httpx.Limits(max_connections=256, max_keepalive_connections=256)
+    # httpcore scans every pooled connection for each request it assigns: a modest pool.
+    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
     timings: dict[str, float] = {}
     async with (
         httpx.AsyncClient(base_url=stack.public_url, timeout=60, limits=limits) as api,
