@@ -67,10 +67,14 @@ def machine_cpu() -> tuple[float, float]:
     return (total - idle) / CLOCK_TICKS, total / CLOCK_TICKS
 
 
-def _valkey_busy_us(client: redis.Redis) -> float:
-    """Microseconds Valkey's main thread has spent running commands (commandstats)."""
+def _valkey_usec(client: redis.Redis) -> dict[str, float]:
+    """Microseconds Valkey's main thread has spent running each command (commandstats)."""
     stats = client.info("commandstats")
-    return float(sum(v["usec"] for v in stats.values() if isinstance(v, dict)))
+    return {
+        name.removeprefix("cmdstat_"): float(v["usec"])
+        for name, v in stats.items()
+        if isinstance(v, dict)
+    }
 
 
 def _valkey_cpu_s(client: redis.Redis) -> float:
@@ -97,9 +101,11 @@ class Resources(threading.Thread):
         self._rss: dict[str, float] = {}
 
     def _snapshot(self) -> dict[str, float]:
+        usec = _valkey_usec(self._valkey)
         now = {
             "wall": time.monotonic(),
-            "valkey_busy_us": _valkey_busy_us(self._valkey),
+            "valkey_busy_us": sum(usec.values()),
+            **{f"valkey_us:{name}": value for name, value in usec.items()},
             "valkey_cpu_s": _valkey_cpu_s(self._valkey),
             "valkey_commands": float(self._valkey.info("stats").get("total_commands_processed", 0)),
         }
@@ -158,6 +164,14 @@ class Resources(threading.Thread):
             return {"max": max(samples), "mean": round(sum(samples) / len(samples), 1)}
 
         ours = sum(self.cpu_share().values())
+        by_command = {
+            key.removeprefix("valkey_us:"): round(
+                (self._end[key] - self._start.get(key, 0.0)) / wall / 1000, 3
+            )
+            for key in self._end
+            if key.startswith("valkey_us:")
+        }
+        top = dict(sorted(by_command.items(), key=lambda kv: -kv[1])[:10])
         return {
             "window_s": round(wall, 1),
             "cpus": os.cpu_count(),
@@ -166,6 +180,7 @@ class Resources(threading.Thread):
             "run_cores_busy": round(ours, 2),
             "load_average_1m_at_end": round(os.getloadavg()[0], 1),
             "valkey_busy_ms_per_s": round(per_s("valkey_busy_us") / 1000, 2),
+            "valkey_busy_ms_per_s_by_command": top,
             "valkey_cpu_share": round(per_s("valkey_cpu_s"), 3),
             "valkey_commands_per_s": round(per_s("valkey_commands"), 1),
             "valkey_connected_clients": stats(self.valkey_clients),
