@@ -65,7 +65,7 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
         "(overrides the profile's own choice)",
     )
     parser.add_argument(
-        "--duration", type=float, default=None, help="seconds of traffic (45; design 240)"
+        "--duration", type=float, default=None, help="seconds of traffic (45; design 180)"
     )
     parser.add_argument("--stream-share", type=float, default=0.3, help="mitras on SSE")
     parser.add_argument("--drop-share", type=float, default=0.15, help="mitras that drop once")
@@ -273,7 +273,7 @@ def main(argv: list[str]) -> int:
     args = _arguments(argv)
     design = args.profile == "design-target"
     if args.duration is None:
-        args.duration = 240.0 if design else 45.0
+        args.duration = 180.0 if design else 45.0
     if args.sweep_interval is None:
         args.sweep_interval = 60.0 if design else 5.0
     console = Console()
