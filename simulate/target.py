@@ -59,6 +59,11 @@ TEXT = "Aku dengar kamu. Ceritakan lagi."
 T = TypeVar("T")
 
 
+def _pct(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 1)
+
+
 @dataclass(frozen=True)
 class Target:
     mitras: int
@@ -293,6 +298,7 @@ class Run:
     started: float | None = None  # monotonic time the traffic began
     loop_lag_ms: list[float] = field(default_factory=list)  # this process's own delay
     timers: set[asyncio.TimerHandle] = field(default_factory=set)
+    latencies: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
 
     async def watch_lag(self, every_s: float = 0.25) -> None:
         """How late this event loop wakes up: when it lags, every latency the load
@@ -339,13 +345,41 @@ class Run:
         return self.stopping.is_set()
 
     async def call(self, what: str, method: str, path: str, token: str, **kw: Any) -> Any:
+        sent = time.perf_counter()
         try:
             answer = await self.api.request(method, path, headers=_bearer(token), **kw)
         except httpx.TransportError as exc:
             self.metrics.error(f"{what}: {type(exc).__name__}")
             return None
+        if self.started is not None:
+            self.latencies.setdefault(what, []).append(
+                (sent - self.started, (time.perf_counter() - sent) * 1000)
+            )
         self.metrics.status(answer.status_code, what)
         return answer
+
+    def latency_figures(self, until_s: float) -> dict[str, dict[str, float | None]]:
+        """Per kind of call over the window: count, p50, p90, p99 and max, ms (each
+        includes the wait for one of the load generator's pooled connections)."""
+        figures: dict[str, dict[str, float | None]] = {}
+        for what, samples in sorted(self.latencies.items()):
+            ms = [m for at, m in samples if at <= until_s]
+            if ms:
+                figures[what] = {
+                    "count": len(ms),
+                    **{f"p{round(q * 100)}": _pct(ms, q) for q in (0.5, 0.9, 0.99)},
+                    "max": round(max(ms), 1),
+                }
+        return figures
+
+    def worst_heartbeat_seconds(self, until_s: float) -> list[tuple[int, float]]:
+        """The 10-second stretches with the slowest heartbeats: (second of the run, ms)."""
+        worst: dict[int, float] = {}
+        for at, ms in self.latencies.get("heartbeat", []):
+            if at <= until_s:
+                bucket = int(at // 10) * 10
+                worst[bucket] = max(worst.get(bucket, 0.0), ms)
+        return sorted(worst.items(), key=lambda kv: -kv[1])[:5]
 
     async def send_chat(self, side: str, token: str, session_id: str) -> None:
         body = {"client_message_id": uuid.uuid4().hex, "text": TEXT}
