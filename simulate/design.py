@@ -37,6 +37,7 @@ from simulate.target import (
 )
 from simulate.view import render
 
+API_SHARDS = 32  # × 32 connections: more than the calls ever in flight at once
 CAPACITIES = (None, None, None, 1, 2)  # None: the operator's default (max_customers_per_mitra)
 
 
@@ -139,8 +140,9 @@ async def simulate(
     rng = random.Random(seed)
     engine = sa.create_engine(stack.database_url, pool_size=4)
     metrics = Metrics()
-    # httpcore scans every pooled connection for each request it assigns: a modest pool.
+    # httpcore scans every pooled connection for each request it assigns: small pools.
     limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
+    shard = httpx.Limits(max_connections=32, max_keepalive_connections=32)
     timings: dict[str, float] = {}
     async with (
         httpx.AsyncClient(base_url=stack.public_url, timeout=60, limits=limits) as api,
@@ -155,6 +157,10 @@ async def simulate(
         timings.update(accounts.phases)
         timings["signup_s"] = round(time.monotonic() - began, 1)
         timings["signups_per_s"] = round((target.mitras + target.clients) / timings["signup_s"], 1)
+        apis = [
+            httpx.AsyncClient(base_url=stack.public_url, timeout=60, limits=shard)
+            for _ in range(API_SHARDS)
+        ]
         run = Run(
             target=target,
             host=stack.public_url.removeprefix("http://").split(":")[0],
@@ -166,6 +172,7 @@ async def simulate(
             search_window_s=product.search_window_s,
             sweep_interval_s=sweep_interval_s,
             rng=rng,
+            apis=apis,
         )
         mitras = [Mitra(run, i, t, random.Random(rng.random())) for i, t in mitra_accounts]
         clients = [Client(run, i, t, random.Random(rng.random())) for i, t in client_accounts]
@@ -239,6 +246,8 @@ async def simulate(
             for s in sorted(m.sessions)
         ] + [_catch_up(api, run.chat, "client", c.token, s) for c in clients for s in c.sessions]
         await bounded(reads)
+        for client in apis:
+            await client.aclose()
     # Two sweeps: the reconcile lowers a load only when two runs in a row see the surplus.
     for _ in range(2):
         stack.sweep_now()

@@ -299,6 +299,7 @@ class Run:
     loop_lag_ms: list[float] = field(default_factory=list)  # this process's own delay
     timers: set[asyncio.TimerHandle] = field(default_factory=set)
     latencies: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
+    apis: list[httpx.AsyncClient] = field(default_factory=list)
 
     async def watch_lag(self, every_s: float = 0.25) -> None:
         """How late this event loop wakes up: when it lags, every latency the load
@@ -346,8 +347,13 @@ class Run:
 
     async def call(self, what: str, method: str, path: str, token: str, **kw: Any) -> Any:
         sent = time.perf_counter()
+        # Each app its own connections, as phones have: callers are spread over several
+        # small pools by token, so no shared pool caps the calls in flight (a queue there
+        # would be the load generator's, not the service's) and httpcore's per-request scan
+        # of its pool stays short.
+        api = self.apis[hash(token) % len(self.apis)] if self.apis else self.api
         try:
-            answer = await self.api.request(method, path, headers=_bearer(token), **kw)
+            answer = await api.request(method, path, headers=_bearer(token), **kw)
         except httpx.TransportError as exc:
             self.metrics.error(f"{what}: {type(exc).__name__}")
             return None
@@ -402,6 +408,7 @@ class Streamed:
         raise NotImplementedError
 
     async def open_stream(self) -> None:
+        self.close_stream()  # one stream per app: a toggle back on replaces the old one
         ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.stream_task = self.run.spawn(self._hold(ready))
         await asyncio.wait_for(asyncio.shield(ready), 60)
