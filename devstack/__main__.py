@@ -9,7 +9,7 @@ import sys
 import threading
 from pathlib import Path
 
-from devstack.stack import DEV_ORIGINS, REPO_ROOT, LocalStack, StackOptions
+from devstack.stack import DEV_ORIGINS, REPO_ROOT, LocalStack, StackOptions, parse_instances
 
 
 def main() -> None:
@@ -22,6 +22,8 @@ def main() -> None:
         sweep_interval_s=float(os.environ.get("SWEEP_INTERVAL_S", "60")),
         cors_admin_origins=_origins("CORS_ADMIN_ORIGINS"),
         cors_public_origins=_origins("CORS_PUBLIC_ORIGINS"),
+        # e.g. HALO_INSTANCES=pairing=2,presence=2: several processes behind a balancer.
+        instances=parse_instances(os.environ.get("HALO_INSTANCES", "")),
     )
     stack = LocalStack(options)
     stopping = threading.Event()

@@ -14,6 +14,7 @@ import contextlib
 import json
 import os
 import signal
+import socket
 import sys
 import threading
 import urllib.error
@@ -81,6 +82,14 @@ class StackOptions:
     seed: bool = True
     tools_dir: Path | None = None  # firebase-tools install; None = the per-user cache
     extra_env: dict[str, str] = field(default_factory=dict)
+    # Instances per public function, standing in for Cloud Run's (names absent: 1). With
+    # every count at 1 one in-process gateway serves all public functions; otherwise each
+    # instance is its own process and devstack/balancer.py spreads requests over them.
+    instances: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def spread(self) -> bool:
+        return any(count > 1 for count in self.instances.values())
 
 
 class FunctionServer(ManagedServer):
@@ -133,6 +142,43 @@ class FunctionServer(ManagedServer):
         return True
 
 
+class BalancerServer(ManagedServer):
+    """devstack/balancer.py on the public port, in front of every public function's
+    instances (spread mode)."""
+
+    display_name = "balancer"
+    stop_grace_s = 3.0
+
+    def __init__(
+        self, port: int, backends: dict[str, list[str]], env: dict[str, str], log_dir: Path
+    ) -> None:
+        super().__init__(port)
+        self._backends, self._env, self._log_path = backends, env, log_dir / "balancer.log"
+
+    @property
+    def url(self) -> str:
+        return f"http://{LOOPBACK}:{self.port}"
+
+    def _spawn(self) -> ChildProcess:
+        argv = [
+            sys.executable,
+            "-m",
+            "devstack.balancer",
+            "--port",
+            str(self.port),
+            "--backends",
+            json.dumps(self._backends),
+        ]
+        return ChildProcess(argv, log_path=self._log_path, env=self._env, cwd=REPO_ROOT)
+
+    def _is_ready(self, child: ChildProcess) -> bool:
+        try:
+            with socket.create_connection((LOOPBACK, self.port), timeout=1):
+                return True
+        except OSError:
+            return False
+
+
 class LocalStack:
     def __init__(self, options: StackOptions) -> None:
         self.options = options
@@ -144,7 +190,8 @@ class LocalStack:
         )
         self.xendit: XenditStandin | None = None
         self.fcm: FcmStandin | None = None
-        self.servers: dict[str, FunctionServer] = {}
+        self.servers: dict[str, ManagedServer] = {}
+        self.instances: dict[str, list[FunctionServer]] = {}  # spread mode only
         self.database_url = options.database_url or ""
         self.valkey_url = options.valkey_url or ""
         self._stop_sweeping = threading.Event()
@@ -249,31 +296,16 @@ class LocalStack:
         log_dir = self.data_dir / "logs"
         catalogue = load_catalogue()
         gateway = ["--source", str(REPO_ROOT / "devstack" / "gateway.py"), "--target", "gateway"]
-        # Async functions (the events streams) run in their own process, as Cloud Run runs
-        # them (functions-framework's ASGI mode, uvicorn); the gateway proxies their paths.
+        listeners = [("admin", "internal", self.options.ports.admin)]
         upstreams: dict[str, str] = {}
-        for entry in catalogue.http_functions():
-            if not is_async_entry_point(entry):
-                continue
-            port = self.options.ports.events or free_port()
-            env = {
-                **base_env,
-                "THREADS": str(entry.sizing.threads),
-                "DB_POOL_SIZE": str(entry.db_pool["size"]),
-                "DB_POOL_OVERFLOW": str(entry.db_pool["overflow"]),
-            }
-            argv = [
-                "--source",
-                str(REPO_ROOT / "functions" / entry.source / "main.py"),
-                "--target",
-                entry.entry_point,
-            ]
-            self.servers[entry.name] = FunctionServer(entry.name, port, argv, env, log_dir)
-            upstreams[upstream_variable(entry.name)] = self.servers[entry.name].url
-        for name, ingress, port in (
-            ("public", "public", self.options.ports.public),
-            ("admin", "internal", self.options.ports.admin),
-        ):
+        if self.options.spread:
+            # Every public function (the async events function included) as processes of
+            # its own behind the balancer.
+            self._start_instances(base_env, log_dir)
+        else:
+            upstreams = self._start_async_functions(base_env, log_dir)
+            listeners.insert(0, ("public", "public", self.options.ports.public))
+        for name, ingress, port in listeners:
             # One process serves every function of the ingress: it gets the largest thread
             # count and database pool among them, as that function would in Cloud Run.
             functions = catalogue.http_functions(ingress)
@@ -319,6 +351,58 @@ class LocalStack:
         for server in self.servers.values():
             server.start()
 
+    def _start_async_functions(self, base_env: dict[str, str], log_dir: Path) -> dict[str, str]:
+        """Async functions (the event streams) run in their own process, as Cloud Run runs
+        them (functions-framework's ASGI mode, uvicorn); the gateway proxies their paths to
+        the upstream URLs returned here (one environment variable per function)."""
+        upstreams: dict[str, str] = {}
+        for entry in load_catalogue().http_functions():
+            if not is_async_entry_point(entry):
+                continue
+            port = self.options.ports.events or free_port()
+            env = {
+                **base_env,
+                "THREADS": str(entry.sizing.threads),
+                "DB_POOL_SIZE": str(entry.db_pool["size"]),
+                "DB_POOL_OVERFLOW": str(entry.db_pool["overflow"]),
+            }
+            argv = [
+                "--source",
+                str(REPO_ROOT / "functions" / entry.source / "main.py"),
+                "--target",
+                entry.entry_point,
+            ]
+            self.servers[entry.name] = FunctionServer(entry.name, port, argv, env, log_dir)
+            upstreams[upstream_variable(entry.name)] = self.servers[entry.name].url
+        return upstreams
+
+    def _start_instances(self, base_env: dict[str, str], log_dir: Path) -> None:
+        """Each public function as `instances[name]` processes of its own (sized as the
+        catalogue sizes it), and the balancer on the public port in front of them."""
+
+        backends: dict[str, list[str]] = {}
+        for entry in load_catalogue().http_functions("public"):
+            env = {
+                **base_env,
+                "THREADS": str(entry.sizing.threads),
+                "DB_POOL_SIZE": str(entry.db_pool["size"]),
+                "DB_POOL_OVERFLOW": str(entry.db_pool["overflow"]),
+            }
+            argv = [
+                "--source",
+                str(REPO_ROOT / "functions" / entry.source / "main.py"),
+                "--target",
+                entry.entry_point,
+            ]
+            for i in range(self.options.instances.get(entry.name, 1)):
+                server = FunctionServer(f"{entry.name}-{i}", free_port(), argv, env, log_dir)
+                self.instances.setdefault(entry.name, []).append(server)
+                self.servers[f"{entry.name}-{i}"] = server
+                backends.setdefault(entry.name, []).append(f"{LOOPBACK}:{server.port}")
+        self.servers["public"] = BalancerServer(
+            self.options.ports.public, backends, base_env, log_dir
+        )
+
     def sweep_now(self) -> int:
         """Deliver one Scheduler → Pub/Sub → push CloudEvent to the sweeper; its status."""
         headers, body = pubsub_cloud_event(
@@ -358,6 +442,19 @@ class LocalStack:
             self.valkey.stop()
         if self.postgres is not None:
             self.postgres.stop()
+
+
+def parse_instances(text: str) -> dict[str, int]:
+    """`"pairing=3,presence=2"` → {"pairing": 3, "presence": 2}, names checked against the
+    catalogue's public functions."""
+    public = {entry.name for entry in load_catalogue().http_functions("public")}
+    counts: dict[str, int] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        name, _, count = part.partition("=")
+        if name not in public or not count.isdigit() or int(count) < 1:
+            raise ValueError(f"{part!r}: want <public function>=<count ≥ 1>, one of {public}")
+        counts[name] = int(count)
+    return counts
 
 
 def _inherited_env() -> dict[str, str]:

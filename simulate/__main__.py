@@ -7,6 +7,7 @@ Defaults finish in about a minute on a 2-core machine (stack start, about 10 s o
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import random
@@ -26,11 +27,16 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
+from devstack.balancer import run_fast
 from devstack.servers import free_port
-from devstack.stack import REPO_ROOT, LocalStack, Ports, StackOptions
+from devstack.stack import REPO_ROOT, LocalStack, Ports, StackOptions, parse_instances
+from shared.catalogue import load_catalogue
+from simulate import design
 from simulate.actors import Behaviour, ClientActor, MitraActor, World
 from simulate.invariants import check_all
 from simulate.metrics import Metrics
+from simulate.sampler import Sampler
+from simulate.target import Target, default_instances
 from simulate.view import render
 from tests.support.firebase_accounts import FirebaseAccounts
 
@@ -42,14 +48,34 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m simulate", description=__doc__)
     parser.add_argument("--mitras", type=int, default=30)
     parser.add_argument("--clients", type=int, default=60)
-    parser.add_argument("--duration", type=float, default=45.0, help="seconds of traffic")
+    parser.add_argument(
+        "--profile",
+        choices=("default", "design-target"),
+        default="default",
+        help="design-target: scale.md's 5,000 mitras / 2,000 clients / 3 requests/s "
+        "(simulate/target.py); --mitras, --clients and the shares are the default profile's",
+    )
+    parser.add_argument(
+        "--scale", type=float, default=1.0, help="design-target: the share of it to run"
+    )
+    parser.add_argument(
+        "--instances",
+        default="",
+        help="design-target: instances per public function, e.g. pairing=4,presence=2 "
+        "(overrides the profile's own choice)",
+    )
+    parser.add_argument(
+        "--duration", type=float, default=None, help="seconds of traffic (45; design 180)"
+    )
     parser.add_argument("--stream-share", type=float, default=0.3, help="mitras on SSE")
     parser.add_argument("--drop-share", type=float, default=0.15, help="mitras that drop once")
     parser.add_argument("--cancel-share", type=float, default=0.15)
     parser.add_argument("--accept-share", type=float, default=0.85)
     parser.add_argument("--heartbeat-interval", type=int, default=5, help="seconds (min 5)")
     parser.add_argument("--search-window", type=int, default=15, help="seconds (min 10)")
-    parser.add_argument("--sweep-interval", type=float, default=5.0, help="seconds")
+    parser.add_argument(
+        "--sweep-interval", type=float, default=None, help="seconds (5; design 60 as deployed)"
+    )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--quiet", action="store_true", help="no live view")
     return parser.parse_args(argv)
@@ -108,69 +134,6 @@ def _make_client(
             {"c": client_id, "r": f"simulate:{uuid.uuid4()}"},
         )
     return client_id, account.id_token
-
-
-class Sampler(threading.Thread):
-    """Reads what the stores say twice a second: who is online, available, busy; how many
-    search and hold sessions; whether any mitra ever holds more than its capacity."""
-
-    def __init__(
-        self,
-        world: World,
-        engine: sa.Engine,
-        capacity_of: dict[str, int],
-        client_ids: list[str],
-        default_capacity: int,
-    ) -> None:
-        super().__init__(name="sampler", daemon=True)
-        self.world, self.engine, self.client_ids = world, engine, client_ids
-        self.mitras, self.default_capacity = capacity_of, default_capacity
-
-    def run(self) -> None:
-        while not self.world.stop.is_set():
-            try:
-                self.sample()
-            except Exception as exc:  # a sampling hiccup must not end the run
-                self.world.metrics.error(f"sampler: {type(exc).__name__}")
-            self.world.wait(0.5)
-
-    def sample(self) -> None:
-        from shared import valkey
-        from shared.store.live.keys import HEARTBEATS as HEARTBEATS_KEY
-        from shared.store.live.keys import LOAD as LOAD_KEY
-
-        ids = list(self.mitras)
-        cutoff = int(time.time() * 1000 - self.world.heartbeat_timeout_s * 1000)
-        scores = valkey.client().zmscore(HEARTBEATS_KEY, ids)
-        loads = valkey.client().hmget(LOAD_KEY, ids)
-        online = [
-            (mitra_id, int(load or 0))
-            for mitra_id, score, load in zip(ids, scores, loads, strict=True)
-            if score is not None and score >= cutoff
-        ]
-        with self.engine.connect() as connection:
-            searching, active, over = connection.execute(
-                sa.text(
-                    "SELECT"
-                    " (SELECT count(*) FROM pairing_requests WHERE status = 'searching'"
-                    "  AND client_id = ANY(CAST(:c AS uuid[]))),"
-                    " (SELECT count(*) FROM sessions WHERE status = 'active'"
-                    "  AND client_id = ANY(CAST(:c AS uuid[]))),"
-                    " (SELECT count(*) FROM (SELECT s.mitra_id FROM sessions s"
-                    "  JOIN mitras m ON m.id = s.mitra_id WHERE s.status = 'active'"
-                    "  AND s.mitra_id = ANY(CAST(:m AS uuid[]))"
-                    "  GROUP BY s.mitra_id, m.max_customers"
-                    "  HAVING count(*) > coalesce(m.max_customers, :d)) o)"
-                ),
-                {"c": self.client_ids, "m": ids, "d": self.default_capacity},
-            ).one()
-        metrics = self.world.metrics
-        with metrics.lock:
-            metrics.online = len(online)
-            metrics.busy = sum(1 for m, load in online if load >= self.mitras[m])
-            metrics.available = sum(1 for m, load in online if load < self.mitras[m])
-            metrics.searching, metrics.active_sessions = int(searching), int(active)
-            metrics.over_capacity_seen = max(metrics.over_capacity_seen, int(over))
 
 
 def run(stack: LocalStack, args: argparse.Namespace, console: Console) -> int:
@@ -308,7 +271,22 @@ def _meta() -> dict[str, object]:
 
 def main(argv: list[str]) -> int:
     args = _arguments(argv)
+    design = args.profile == "design-target"
+    if args.duration is None:
+        args.duration = 180.0 if design else 45.0
+    if args.sweep_interval is None:
+        args.sweep_interval = 60.0 if design else 5.0
     console = Console()
+    instances: dict[str, int] = {}
+    target = None
+    if design:
+        target = Target.scaled(args.scale, args.duration)
+        owner = load_catalogue().owner_of("/api/mitra/events", "public")
+        assert owner is not None
+        instances = {
+            **default_instances(target, owner.name),
+            **parse_instances(args.instances),
+        }
     with tempfile.TemporaryDirectory(prefix="halo-simulate-") as data_dir:
         stack = LocalStack(
             StackOptions(
@@ -316,18 +294,72 @@ def main(argv: list[str]) -> int:
                 ports=Ports(*(free_port() for _ in range(9))),
                 environment="simulate",
                 sweep_interval_s=args.sweep_interval,
-                settings_cache_s=1,
-                extra_env={"LOG_LEVEL": "WARNING", "SSE_KEEPALIVE_S": "5"},
+                # The design target runs the product's own cadences (stream keep-alives
+                # every 15 s, settings cached 5 s); the default profile hurries them.
+                settings_cache_s=5 if design else 1,
+                extra_env={"LOG_LEVEL": "WARNING", **({} if design else {"SSE_KEEPALIVE_S": "5"})},
+                instances=instances,
             )
         )
-        console.print("starting the local stack…")
+        console.print(
+            "starting the local stack…" + (f" instances {instances}" if instances else "")
+        )
         stack.start()
         os.environ.update(stack.env())
         _reset_process_clients()
         try:
+            if target is not None:
+                return _design_target(stack, target, args, instances, console)
             return run(stack, args, console)
         finally:
             stack.stop()
+
+
+def _design_target(
+    stack: LocalStack,
+    target: Target,
+    args: argparse.Namespace,
+    instances: dict[str, int],
+    console: Console,
+) -> int:
+    summary, checks = run_fast(
+        design.simulate(stack, target, args.seed, args.sweep_interval, console, args.quiet)
+    )
+    report = {
+        "profile": "design-target",
+        "parameters": {
+            "scale": args.scale,
+            "target": dataclasses.asdict(target),
+            "instances": instances,
+            "sweep_interval_s": args.sweep_interval,
+            "seed": args.seed,
+        },
+        "summary": summary,
+        "invariants": {c.name: {"ok": c.ok, "detail": c.detail} for c in checks},
+        "meta": {**_meta(), "load_average_at_end": os.getloadavg()},
+    }
+    text = json.dumps(report, indent=2, sort_keys=True) + "\n"
+    REPORT.parent.mkdir(parents=True, exist_ok=True)
+    REPORT.write_text(text, encoding="utf-8")
+    (REPORT.parent / "design-target.json").write_text(text, encoding="utf-8")
+    table = Table(title="invariants", show_header=False)
+    for check in checks:
+        table.add_row(
+            "[green]ok[/green]" if check.ok else "[red]FAILED[/red]", check.name, check.detail
+        )
+    console.print(table)
+    resources = summary["resources"]
+    console.print(
+        f"{summary['requests']} requests ({summary['requests_per_s']}/s), "
+        f"{summary['matched']} matched, match p50 {summary['match_ms_p50']} ms / p99 "
+        f"{summary['match_ms_p99']} ms; {summary['heartbeats_per_s']} heartbeats/s, p99 "
+        f"{summary['heartbeat_ms_p99']} ms; {summary['stream_frames_per_s']} frames/s on "
+        f"{summary['streams_open_at_end']} streams; Valkey busy "
+        f"{resources['valkey_busy_ms_per_s']} ms/s; {summary['errors']} errors; "
+        f"written to {REPORT.relative_to(REPO_ROOT)}"
+    )
+    console.print(f"CPU per process (s/s): {resources['cpu_share']}")
+    return 0 if all(check.ok for check in checks) else 1
 
 
 if __name__ == "__main__":

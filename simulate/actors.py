@@ -111,7 +111,10 @@ class MitraActor(threading.Thread):
                 next_beat = next_poll = time.monotonic()
                 continue
             if now >= next_beat:
+                sent = time.perf_counter()
                 beat = http.post("/api/mitra/presence/heartbeat", headers=self.headers)
+                with metrics.lock:
+                    metrics.heartbeat_ms.append((time.perf_counter() - sent) * 1000)
                 metrics.status(beat.status_code, "heartbeat")
                 if beat.status_code == 409:  # lapsed (a slow moment): the app toggles back on
                     self._go_online(http)

@@ -14,6 +14,10 @@ def percentile(samples: list[float], q: float) -> float | None:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
+
+
 @dataclass
 class Metrics:
     """Thread-safe counters; every actor writes here, the view reads a snapshot."""
@@ -32,6 +36,9 @@ class Metrics:
     offers_by_stream: int = 0
     offers_by_poll: int = 0
     match_ms: list[float] = field(default_factory=list)
+    heartbeat_ms: list[float] = field(default_factory=list)  # as the app sees it
+    no_idle_client: int = 0  # design target: an arrival found every client busy
+    lapses: int = 0  # design target: a heartbeat answered 409 (its mitra had lapsed)
     statuses: Counter[int] = field(default_factory=Counter)
     errors: list[str] = field(default_factory=list)
     # Sampled from Valkey and PostgreSQL by the sampler thread.
@@ -71,10 +78,14 @@ class Metrics:
                 "accepts_lost": dict(self.accepts_lost),
                 "declines": self.declines,
                 "drops": self.drops,
+                "lapses": self.lapses,
+                "no_idle_client": self.no_idle_client,
                 "offers_seen_by_stream": self.offers_by_stream,
                 "offers_seen_by_poll": self.offers_by_poll,
                 "match_ms_p50": percentile(self.match_ms, 0.50),
                 "match_ms_p99": percentile(self.match_ms, 0.99),
+                "heartbeat_ms_p50": _rounded(percentile(self.heartbeat_ms, 0.50)),
+                "heartbeat_ms_p99": _rounded(percentile(self.heartbeat_ms, 0.99)),
                 "statuses": {str(k): v for k, v in sorted(self.statuses.items())},
                 "errors": len(self.errors),
                 "error_samples": self.errors[:20],
