@@ -117,15 +117,22 @@ def test_valkey_restart_mid_traffic_keeps_sessions_and_heals_presence_and_load(
         assert api.post("/api/mitra/presence/heartbeat", headers=mitra.headers).status_code == 204
     scores = valkey.client().zmscore(keys.HEARTBEATS, [m.id for m in mitras])
     assert all(score is not None for score in scores)
-    # The sweeper's reconcile restores the load counters from the active sessions.
+    # The sweeper's reconcile restores the load counters from the active sessions: a count
+    # below the truth (which could let a mitra exceed capacity) at once; one above it (a
+    # heartbeat's restore read PostgreSQL while a session was ending) once the same surplus
+    # outlived one sweep, so a claim in flight is never undone (presence._reconcile_load).
     assert stack.sweep_now() in (200, 204)
     everyone = [c.id for c in held_clients + traffic_clients]
     sessions = active_sessions(database, client_ids=everyone)
     expected = Counter(str(row.mitra_id) for row in sessions)
-    loads = valkey.client().hmget(keys.LOAD, [m.id for m in mitras])
-    assert {m.id: int(load or 0) for m, load in zip(mitras, loads, strict=True)} == {
-        m.id: expected.get(m.id, 0) for m in mitras
-    }
+
+    def loads() -> dict[str, int]:
+        held = valkey.client().hmget(keys.LOAD, [m.id for m in mitras])
+        return {m.id: int(load or 0) for m, load in zip(mitras, held, strict=True)}
+
+    assert all(loads()[m.id] >= expected.get(m.id, 0) for m in mitras), (loads(), expected)
+    assert stack.sweep_now() in (200, 204)
+    assert loads() == {m.id: expected.get(m.id, 0) for m in mitras}
     # Never a double session; every request caught in flight ends once its window is over.
     assert len({row.client_id for row in sessions}) == len(sessions)
     time.sleep(10)
