@@ -26,7 +26,7 @@ import functions_framework
 from flask import Request, Response
 
 from devstack.upstreams import is_async_entry_point, upstream_variable
-from shared.catalogue import FunctionEntry, load_catalogue
+from shared.catalogue import Catalogue, FunctionEntry, load_catalogue
 from shared.web import cors
 from shared.web.errors import answer_framework_errors
 
@@ -36,8 +36,15 @@ answer_framework_errors()
 
 
 @cache
+def _catalogue() -> Catalogue:
+    """Read once per process: the gateway routes every request by it, and parsing the YAML
+    per request cost more than most of the functions it fronts."""
+    return load_catalogue()
+
+
+@cache
 def _entry_point(name: str) -> Callable[[Request], Response]:
-    entry = load_catalogue()[name]
+    entry = _catalogue()[name]
     module = importlib.import_module(f"functions.{entry.source}.main")
     handler: Callable[[Request], Response] = getattr(module, entry.entry_point)
     return handler
@@ -95,7 +102,7 @@ def _proxy(entry: FunctionEntry, request: Request) -> Response:
 
 @functions_framework.http
 def gateway(request: Request) -> Response:
-    entry = load_catalogue().owner_of(request.path, INGRESS)
+    entry = _catalogue().owner_of(request.path, INGRESS)
     if entry is None:
         return _not_routed(request)
     if is_async_entry_point(entry):
@@ -105,7 +112,7 @@ def gateway(request: Request) -> Response:
 
 def warm_up() -> None:
     """Import every function this gateway serves, so the first request is not a cold start."""
-    for entry in load_catalogue().http_functions(INGRESS):
+    for entry in _catalogue().http_functions(INGRESS):
         if not is_async_entry_point(entry):
             _entry_point(entry.name)
 

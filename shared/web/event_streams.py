@@ -155,18 +155,20 @@ class EventStream(Response):
                 now = loop.time()
                 if now >= deadline:
                     return
-                if self.guard is not None and now >= next_check:
-                    reason = await blocking(sse.run_guard, self.guard)
-                    if reason is not None:
-                        await send(b"".join((*batch, sse.closing_frame(reason).encode())))
-                        return
-                    next_check = now + recheck
+                # Frames go out before a due re-check: the re-check waits for a thread and
+                # a row read, and a frame already queued must not wait with it.
                 if batch:
                     await send(b"".join(batch))
                     next_keepalive = loop.time() + keepalive
                 elif now >= next_keepalive:
                     await send(sse.KEEPALIVE.encode())
                     next_keepalive = now + keepalive
+                if self.guard is not None and now >= next_check:
+                    reason = await blocking(sse.run_guard, self.guard)
+                    if reason is not None:
+                        await send(sse.closing_frame(reason).encode())
+                        return
+                    next_check = now + recheck
         finally:
             if timer is not None:
                 timer.cancel()
