@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from uuid import UUID
 
 from shared.lazy import lazy_module
-from shared.store.paging import NO_KEYSET, Keyset
+from shared.store.paging import Keyset, keyset_page_params, keyset_page_sql
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
@@ -218,12 +218,10 @@ def _page(
             f"""
             {_DETAIL}
              WHERE {where}
-               AND (CAST(:after_at AS timestamptz) IS NULL
-                    OR (s.started_at, s.id) < (:after_at, CAST(:after_id AS uuid)))
-             ORDER BY s.started_at DESC, s.id DESC LIMIT :limit
+               AND {keyset_page_sql("s.started_at", "s.id", "uuid")}
             """
         ),
-        {**params, **(after.params(UUID) if after else NO_KEYSET), "limit": limit},
+        {**params, **keyset_page_params(after, UUID, limit)},
     )
     return [_detail(row) for row in rows]
 

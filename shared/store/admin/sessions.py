@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from uuid import UUID
 
 from shared.lazy import lazy_module
-from shared.store.paging import NO_KEYSET, Keyset
+from shared.store.paging import Keyset, keyset_page_params, keyset_page_sql
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
@@ -87,10 +87,7 @@ def page(
                AND (CAST(:started_to AS timestamptz) IS NULL OR s.started_at < :started_to)
                AND (CAST(:orphaned AS boolean) IS NULL
                     OR (s.status = 'active' AND s.orphaned_at IS NOT NULL) = :orphaned)
-               AND (CAST(:after_at AS timestamptz) IS NULL
-                    OR (s.started_at, s.id) < (:after_at, CAST(:after_id AS uuid)))
-             ORDER BY s.started_at DESC, s.id DESC
-             LIMIT :limit
+               AND {keyset_page_sql("s.started_at", "s.id", "uuid")}
             """
         ),
         {
@@ -100,8 +97,7 @@ def page(
             "started_from": started_from,
             "started_to": started_to,
             "orphaned": orphaned,
-            **(after.params(UUID) if after else NO_KEYSET),
-            "limit": limit,
+            **keyset_page_params(after, UUID, limit),
         },
     )
     return [AdminSessionRow(**row._mapping) for row in rows]
