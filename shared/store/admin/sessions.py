@@ -10,6 +10,7 @@ from uuid import UUID
 
 from shared.lazy import lazy_module
 from shared.store.paging import Keyset, keyset_page_params, keyset_page_sql
+from shared.store.sessions import rows_per_session
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
@@ -106,18 +107,12 @@ def page(
 def history(connection: Connection, session_ids: list[UUID]) -> dict[UUID, list[StintRow]]:
     """Every mitra each session had, oldest first, with why each took over
     (`matched`, `rerouted` by an operator, `reblast` accepted)."""
-    found: dict[UUID, list[StintRow]] = {session_id: [] for session_id in session_ids}
-    if not session_ids:
-        return found
-    rows = connection.execute(
-        sa.text(
-            "SELECT a.session_id, a.mitra_id, m.name AS mitra_name, a.assigned_at,"
-            " a.unassigned_at, a.reason FROM session_assignments a"
-            " JOIN mitras m ON m.id = a.mitra_id"
-            " WHERE a.session_id = ANY(CAST(:ids AS uuid[])) ORDER BY a.assigned_at, a.id"
-        ),
-        {"ids": [str(session_id) for session_id in session_ids]},
+    return rows_per_session(
+        connection,
+        session_ids,
+        "SELECT a.session_id, a.mitra_id, m.name AS mitra_name, a.assigned_at,"
+        " a.unassigned_at, a.reason FROM session_assignments a"
+        " JOIN mitras m ON m.id = a.mitra_id"
+        " WHERE a.session_id = ANY(CAST(:ids AS uuid[])) ORDER BY a.assigned_at, a.id",
+        StintRow,
     )
-    for row in rows:
-        found[row.session_id].append(StintRow(**row._mapping))
-    return found
