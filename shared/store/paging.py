@@ -1,11 +1,14 @@
 """Keyset paging for the store modules: where the previous page stopped, as the SQL a page
-query takes. A store's query reads, for example:
+query takes. A store's query ends, for example, `… AND {keyset_page_sql("created_at", "id",
+"uuid")}`, which reads
 
-    WHERE (:after_at IS NULL OR (created_at, id) < (:after_at, :after_id))
+    (CAST(:after_at AS timestamptz) IS NULL
+     OR (created_at, id) < (:after_at, CAST(:after_id AS uuid)))
     ORDER BY created_at DESC, id DESC LIMIT :limit
 
-and fetches `limit + 1` rows; the cursor that carries a `Keyset` over HTTP, and turning the
-extra row into the next cursor, are the web side's (shared/web/pagination.py)."""
+with `keyset_page_params(after, UUID, limit)` among its parameters, and fetches `limit + 1`
+rows; the cursor that carries a `Keyset` over HTTP, and turning the extra row into the
+next cursor, are the web side's (shared/web/pagination.py)."""
 
 from __future__ import annotations
 
