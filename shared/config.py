@@ -9,9 +9,24 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import Annotated
 
-from pydantic import Field, SecretStr, ValidationInfo, field_validator
+from pydantic import AfterValidator, Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _parses_as_rate(value: str) -> str:
+    # shared.local_rate reads the common notation without importing `limits` (cold
+    # start) and hands anything else to `limits`, which raises ValueError if it cannot.
+    from shared.local_rate import parse
+
+    parse(value)
+    return value
+
+
+# A per-caller rate limit in `limits` notation ("10/minute;60/hour"): declaring a setting
+# with this type is what gets it checked at start, so no list of names can miss one.
+RateLimit = Annotated[str, AfterValidator(_parses_as_rate)]
 
 
 class Config(BaseSettings):
@@ -137,7 +152,7 @@ class Config(BaseSettings):
     stream_ticket_ttl_s: int = Field(
         default=30, ge=5, le=60, description="lifetime of a single-use stream ticket"
     )
-    stream_ticket_rate: str = Field(
+    stream_ticket_rate: RateLimit = Field(
         default="30/minute", description="stream tickets per caller (limits notation)"
     )
     stream_recheck_s: float = Field(
@@ -167,10 +182,10 @@ class Config(BaseSettings):
     chat_active_key_id: str = Field(
         default="", description="the CHAT_KEYS key new messages use; unset = the last one"
     )
-    chat_send_rate: str = Field(
+    chat_send_rate: RateLimit = Field(
         default="5/second;60/minute", description="messages per sender (limits notation)"
     )
-    chat_typing_rate: str = Field(
+    chat_typing_rate: RateLimit = Field(
         default="1/second;30/minute", description="typing signals per sender (limits notation)"
     )
     chat_push_window_s: int = Field(
@@ -181,19 +196,19 @@ class Config(BaseSettings):
     )
 
     # Per-caller rate limits (`limits` notation); more → 429 rate_limited with Retry-After.
-    pairing_request_rate: str = Field(
+    pairing_request_rate: RateLimit = Field(
         default="20/minute;200/hour", description="pairing requests per client"
     )
-    payment_create_rate: str = Field(
+    payment_create_rate: RateLimit = Field(
         default="10/minute;60/hour", description="payment creations per client"
     )
-    operator_login_email_rate: str = Field(
+    operator_login_email_rate: RateLimit = Field(
         default="30/minute;300/hour", description="operator login attempts per email"
     )
-    operator_login_source_rate: str = Field(
+    operator_login_source_rate: RateLimit = Field(
         default="60/minute;600/hour", description="operator login attempts per source address"
     )
-    heartbeat_rate: str = Field(
+    heartbeat_rate: RateLimit = Field(
         default="10/minute", description="heartbeats per mitra per instance (in memory)"
     )
 
@@ -225,25 +240,6 @@ class Config(BaseSettings):
                 continue
             if not _ORIGIN.fullmatch(origin):
                 raise ValueError(f"{origin!r} is not an origin (scheme://host[:port])")
-        return value
-
-    @field_validator(
-        "stream_ticket_rate",
-        "pairing_request_rate",
-        "payment_create_rate",
-        "operator_login_email_rate",
-        "operator_login_source_rate",
-        "heartbeat_rate",
-        "chat_send_rate",
-        "chat_typing_rate",
-    )
-    @classmethod
-    def _rate_parses(cls, value: str) -> str:
-        # shared.local_rate reads the common notation without importing `limits` (cold
-        # start) and hands anything else to `limits`, which raises ValueError if it cannot.
-        from shared.local_rate import parse
-
-        parse(value)
         return value
 
     def cors_origins(self, audience: str) -> frozenset[str]:

@@ -6,7 +6,9 @@ Client and mitra routes take Firebase ID tokens; a Firebase user is a client, a 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeVar
 
 from flask import Request
 
@@ -17,6 +19,11 @@ from shared.identity.firebase import FirebaseUser, verify_id_token
 from shared.store import clients, mitras
 from shared.store.clients import ClientRow
 from shared.store.mitras import MitraRow
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
+_Profile = TypeVar("_Profile", ClientRow, MitraRow)
 
 
 def bearer_token(request: Request) -> str:
@@ -85,16 +92,7 @@ class Client:
 
     def admit(self, user: FirebaseUser) -> ClientCaller:
         """The caller, once the Firebase user behind a token (or a stream ticket) is known."""
-        revocation.admit(user.uid)
-        with db.read() as connection:
-            client = clients.by_uid(connection, user.uid)
-            if client is None:
-                if mitras.by_uid(connection, user.uid) is not None:
-                    raise Forbidden("Mitra accounts cannot use the client app.")
-                raise ProfileMissing()
-        if client.suspended:
-            raise Suspended()
-        return ClientCaller(user=user, client=client)
+        return ClientCaller(user=user, client=_admit_profile(user, _client_profile))
 
 
 class Mitra:
@@ -110,14 +108,37 @@ class Mitra:
 
     def admit(self, user: FirebaseUser) -> MitraCaller:
         """The caller, once the Firebase user behind a token (or a stream ticket) is known."""
-        revocation.admit(user.uid)
-        with db.read() as connection:
-            mitra = mitras.by_uid(connection, user.uid)
-        if mitra is None:
-            raise Forbidden("Only mitras may use this. Log in with your mitra phone number.")
-        if mitra.suspended:
-            raise Suspended()
-        return MitraCaller(user=user, mitra=mitra)
+        return MitraCaller(user=user, mitra=_admit_profile(user, _mitra_profile))
+
+
+def _admit_profile(
+    user: FirebaseUser, profile_of: Callable[[Connection, str], _Profile]
+) -> _Profile:
+    """The one admission rule for profile holders: a revoked Firebase user is refused, the
+    profile must exist (`profile_of` raises the role's own refusal when it does not), and a
+    suspended profile is refused."""
+    revocation.admit(user.uid)
+    with db.read() as connection:
+        profile = profile_of(connection, user.uid)
+    if profile.suspended:
+        raise Suspended()
+    return profile
+
+
+def _client_profile(connection: Connection, uid: str) -> ClientRow:
+    client = clients.by_uid(connection, uid)
+    if client is None:
+        if mitras.by_uid(connection, uid) is not None:
+            raise Forbidden("Mitra accounts cannot use the client app.")
+        raise ProfileMissing()
+    return client
+
+
+def _mitra_profile(connection: Connection, uid: str) -> MitraRow:
+    mitra = mitras.by_uid(connection, uid)
+    if mitra is None:
+        raise Forbidden("Only mitras may use this. Log in with your mitra phone number.")
+    return mitra
 
 
 OPEN = Open()

@@ -27,7 +27,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Request
 
@@ -38,8 +38,13 @@ from shared.identity.firebase import FirebaseUser
 from shared.identity.operators import RANK, VIEWER, Operator, OperatorCaller, password_stamp
 from shared.identity.policies import CLIENT, MITRA, Client, ClientCaller, Mitra, MitraCaller
 from shared.store import clients, mitras, operators
+from shared.store.clients import ClientRow
 from shared.store.live import keys
 from shared.store.live import tickets as live
+from shared.store.mitras import MitraRow
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
 
 _TICKET = re.compile(r"^[A-Za-z0-9_-]{43}$")  # token_urlsafe(32)
 
@@ -193,25 +198,27 @@ def _operator_guard(caller: OperatorCaller, min_rank: int) -> Callable[[], str |
 
 
 def _client_guard(caller: ClientCaller) -> Callable[[], str | None]:
-    def check() -> str | None:
-        if _expired(caller.user.expires_at):
-            return "token_expired"
-        with db.read() as connection:
-            row = clients.by_id(connection, caller.client.id)
-        if row is None or row.firebase_uid != caller.user.uid:
-            return "signed_out"
-        return "suspended" if row.suspended else None
-
-    return check
+    return _profile_guard(
+        caller.user, lambda connection: clients.by_id(connection, caller.client.id)
+    )
 
 
 def _mitra_guard(caller: MitraCaller) -> Callable[[], str | None]:
+    return _profile_guard(caller.user, lambda connection: mitras.by_id(connection, caller.mitra.id))
+
+
+def _profile_guard(
+    user: FirebaseUser, profile_row: Callable[[Connection], ClientRow | MitraRow | None]
+) -> Callable[[], str | None]:
+    """Clients and mitras lose an open stream the same ways: the token expires, the profile
+    is gone or now belongs to another Firebase user, or the profile is suspended."""
+
     def check() -> str | None:
-        if _expired(caller.user.expires_at):
+        if _expired(user.expires_at):
             return "token_expired"
         with db.read() as connection:
-            row = mitras.by_id(connection, caller.mitra.id)
-        if row is None or row.firebase_uid != caller.user.uid:
+            row = profile_row(connection)
+        if row is None or row.firebase_uid != user.uid:
             return "signed_out"
         return "suspended" if row.suspended else None
 

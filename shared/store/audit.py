@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from shared.lazy import lazy_module
-from shared.store.paging import NO_KEYSET, Keyset
+from shared.store.paging import Keyset, keyset_page_params, keyset_page_sql
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
@@ -81,9 +81,7 @@ def page(
                    AND (CAST(:operator_id AS uuid) IS NULL OR operator_id = :operator_id)
                    AND (CAST(:target_type AS text) IS NULL OR target_type = :target_type)
                    AND (CAST(:target_id AS text) IS NULL OR target_id = :target_id)
-                   AND (CAST(:after_at AS timestamptz) IS NULL
-                        OR (at, id) < (:after_at, CAST(:after_id AS bigint)))
-                 ORDER BY at DESC, id DESC LIMIT :limit
+                   AND {keyset_page_sql("at", "id", "bigint")}
                 """
             ),
             {
@@ -92,8 +90,7 @@ def page(
                 "operator_id": operator_id,
                 "target_type": target_type,
                 "target_id": target_id,
-                **(after.params(int) if after else NO_KEYSET),
-                "limit": limit,
+                **keyset_page_params(after, int, limit),
             },
         )
     ]

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from shared.lazy import lazy_module
-from shared.store.paging import NO_KEYSET, Keyset
+from shared.store.paging import Keyset, keyset_page_params, keyset_page_sql
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
@@ -102,17 +102,7 @@ def insert_if_absent(
 
 
 def update_display_name(connection: Connection, client_id: UUID, display_name: str) -> ClientRow:
-    return ClientRow(
-        **connection.execute(
-            sa.text(
-                f"UPDATE clients SET display_name = :name, updated_at = now() "
-                f"WHERE id = :id RETURNING {COLUMNS}"
-            ),
-            {"id": client_id, "name": display_name},
-        )
-        .one()
-        ._mapping
-    )
+    return _update(connection, client_id, "display_name = :name", {"name": display_name})
 
 
 def mark_registered(
@@ -123,19 +113,27 @@ def mark_registered(
     phone: str | None,
     email: str | None,
 ) -> ClientRow:
+    return _update(
+        connection,
+        client_id,
+        "registered = true, sign_in_provider = :provider,"
+        " phone = COALESCE(:phone, phone), email = COALESCE(:email, email),"
+        " registered_at = COALESCE(registered_at, now())",
+        {"provider": sign_in_provider, "phone": phone, "email": email},
+    )
+
+
+def _update(
+    connection: Connection, client_id: UUID, assignments: str, params: dict[str, Any]
+) -> ClientRow:
+    """Every edit of a client row stamps `updated_at` and answers the row as it now is."""
     return ClientRow(
         **connection.execute(
             sa.text(
-                f"""
-                UPDATE clients
-                   SET registered = true, sign_in_provider = :provider,
-                       phone = COALESCE(:phone, phone), email = COALESCE(:email, email),
-                       registered_at = COALESCE(registered_at, now()), updated_at = now()
-                 WHERE id = :id
-                RETURNING {COLUMNS}
-                """
+                f"UPDATE clients SET {assignments}, updated_at = now()"
+                f" WHERE id = :id RETURNING {COLUMNS}"
             ),
-            {"id": client_id, "provider": sign_in_provider, "phone": phone, "email": email},
+            {"id": client_id, **params},
         )
         .one()
         ._mapping
@@ -176,33 +174,20 @@ def search_page(
                    AND (CAST(:phone AS text) IS NULL OR phone = :phone)
                    AND (CAST(:prefix AS text) IS NULL OR lower(display_name) LIKE :prefix)
                    AND (CAST(:status AS text) IS NULL OR status = :status)
-                   AND (CAST(:after_at AS timestamptz) IS NULL
-                        OR (created_at, id) < (:after_at, CAST(:after_id AS uuid)))
-                 ORDER BY created_at DESC, id DESC LIMIT :limit
+                   AND {keyset_page_sql("created_at", "id", "uuid")}
                 """
             ),
             {
                 **by,
                 "status": status,
-                **(after.params(UUID) if after else NO_KEYSET),
-                "limit": limit,
+                **keyset_page_params(after, UUID, limit),
             },
         )
     ]
 
 
 def set_status(connection: Connection, client_id: UUID, status: str) -> ClientRow:
-    return ClientRow(
-        **connection.execute(
-            sa.text(
-                f"UPDATE clients SET status = :status, updated_at = now()"
-                f" WHERE id = :id RETURNING {COLUMNS}"
-            ),
-            {"id": client_id, "status": status},
-        )
-        .one()
-        ._mapping
-    )
+    return _update(connection, client_id, "status = :status", {"status": status})
 
 
 # -- erasure (shared.domain.erasure) ----------------------------------------------------------
@@ -215,20 +200,11 @@ ERASED_NAME = "deleted"
 def erase(connection: Connection, client_id: UUID) -> ClientRow:
     """Overwrite every personal field; the row stays for the payments, ledger and sessions
     that reference it. `firebase_uid` becomes `erased:<id>`, unique and linked to nothing."""
-    return ClientRow(
-        **connection.execute(
-            sa.text(
-                f"""
-                UPDATE clients
-                   SET firebase_uid = 'erased:' || id::text, display_name = :name,
-                       sign_in_provider = 'erased', phone = NULL, email = NULL,
-                       erased_at = COALESCE(erased_at, now()), updated_at = now()
-                 WHERE id = :id
-                RETURNING {COLUMNS}
-                """
-            ),
-            {"id": client_id, "name": ERASED_NAME},
-        )
-        .one()
-        ._mapping
+    return _update(
+        connection,
+        client_id,
+        "firebase_uid = 'erased:' || id::text, display_name = :name,"
+        " sign_in_provider = 'erased', phone = NULL, email = NULL,"
+        " erased_at = COALESCE(erased_at, now())",
+        {"name": ERASED_NAME},
     )

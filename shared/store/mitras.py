@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from shared.lazy import lazy_module
-from shared.store.paging import NO_KEYSET, Keyset
+from shared.store.paging import Keyset, keyset_page_params, keyset_page_sql
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
@@ -142,9 +142,7 @@ def search_page(
                         OR phone LIKE :pattern)
                    AND (CAST(:status AS text) IS NULL OR status = :status)
                    AND (CAST(:online AS boolean) IS NULL OR is_online = :online)
-                   AND (CAST(:after_at AS timestamptz) IS NULL
-                        OR (created_at, id) < (:after_at, CAST(:after_id AS uuid)))
-                 ORDER BY created_at DESC, id DESC LIMIT :limit
+                   AND {keyset_page_sql("created_at", "id", "uuid")}
                 """
             ),
             {
@@ -153,8 +151,7 @@ def search_page(
                 "pattern": _like(q or ""),
                 "status": status,
                 "online": online,
-                **(after.params(UUID) if after else NO_KEYSET),
-                "limit": limit,
+                **keyset_page_params(after, UUID, limit),
             },
         )
     ]

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from uuid import UUID
 
 from shared.lazy import lazy_module
-from shared.store.paging import NO_KEYSET, Keyset
+from shared.store.paging import Keyset, keyset_page_params, keyset_page_sql
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
@@ -53,25 +53,21 @@ def transitions(
     `mitra_online_log_at_idx` all of them."""
     rows = connection.execute(
         sa.text(
-            """
+            f"""
             SELECT l.id, l.mitra_id, m.name AS mitra_name, l.status, l.reason, l.operator_id,
                    l.at
               FROM mitra_online_log l JOIN mitras m ON m.id = l.mitra_id
              WHERE (CAST(:mitra_id AS uuid) IS NULL OR l.mitra_id = :mitra_id)
                AND (CAST(:at_from AS timestamptz) IS NULL OR l.at >= :at_from)
                AND (CAST(:at_to AS timestamptz) IS NULL OR l.at < :at_to)
-               AND (CAST(:after_at AS timestamptz) IS NULL
-                    OR (l.at, l.id) < (:after_at, CAST(:after_id AS bigint)))
-             ORDER BY l.at DESC, l.id DESC
-             LIMIT :limit
+               AND {keyset_page_sql("l.at", "l.id", "bigint")}
             """
         ),
         {
             "mitra_id": mitra_id,
             "at_from": at_from,
             "at_to": at_to,
-            **(after.params(int) if after else NO_KEYSET),
-            "limit": limit,
+            **keyset_page_params(after, int, limit),
         },
     )
     return [TransitionRow(**row._mapping) for row in rows]
@@ -138,18 +134,14 @@ def durations(
                    CAST(p.online_s AS double precision) AS online_s
               FROM per_day p JOIN mitras m ON m.id = p.mitra_id
              WHERE p.online_s > 0
-               AND (CAST(:after_at AS timestamptz) IS NULL
-                    OR (p.day_start, p.mitra_id) < (:after_at, CAST(:after_id AS uuid)))
-             ORDER BY p.day_start DESC, p.mitra_id DESC
-             LIMIT :limit
+               AND {keyset_page_sql("p.day_start", "p.mitra_id", "uuid")}
             """
         ),
         {
             "lo": at_from,
             "hi": at_to,
             "mitra_id": mitra_id,
-            **(after.params(UUID) if after else NO_KEYSET),
-            "limit": limit,
+            **keyset_page_params(after, UUID, limit),
         },
     )
     return [DurationRow(**row._mapping) for row in rows]

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from shared.lazy import lazy_module
-from shared.store.paging import NO_KEYSET, Keyset
+from shared.store.paging import Keyset, keyset_page_params, keyset_page_sql
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
@@ -62,12 +62,10 @@ def page_all(connection: Connection, *, after: Keyset | None, limit: int) -> lis
             sa.text(
                 f"""
                 SELECT {COLUMNS} FROM packages
-                 WHERE (CAST(:after_at AS timestamptz) IS NULL
-                        OR (created_at, id) < (:after_at, CAST(:after_id AS uuid)))
-                 ORDER BY created_at DESC, id DESC LIMIT :limit
+                 WHERE {keyset_page_sql("created_at", "id", "uuid")}
                 """
             ),
-            {**(after.params(UUID) if after else NO_KEYSET), "limit": limit},
+            keyset_page_params(after, UUID, limit),
         )
     ]
 

@@ -19,7 +19,7 @@ else:
     sa = lazy_module("sqlalchemy")
 
 
-from shared.store.paging import NO_KEYSET, Keyset
+from shared.store.paging import Keyset, keyset_page_params, keyset_page_sql
 
 COLUMNS = (
     "id, client_id, package_id, sessions, amount, currency, status, idempotency_key,"
@@ -297,19 +297,16 @@ def admin_page(
     limit: int,
 ) -> list[PaymentRow]:
     """Newest first, by status and client."""
-    keyset = after.params(UUID) if after is not None else NO_KEYSET
     rows = connection.execute(
         sa.text(
             f"""
             SELECT {COLUMNS} FROM payments
              WHERE (CAST(:status AS text) IS NULL OR status = :status)
                AND (CAST(:client_id AS uuid) IS NULL OR client_id = :client_id)
-               AND (CAST(:after_at AS timestamptz) IS NULL
-                    OR (created_at, id) < (:after_at, :after_id))
-             ORDER BY created_at DESC, id DESC LIMIT :limit
+               AND {keyset_page_sql("created_at", "id", "uuid")}
             """
         ),
-        {"status": status, "client_id": client_id, "limit": limit, **keyset},
+        {"status": status, "client_id": client_id, **keyset_page_params(after, UUID, limit)},
     )
     return [PaymentRow(**row._mapping) for row in rows]
 

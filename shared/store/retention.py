@@ -16,12 +16,18 @@ if TYPE_CHECKING:
 else:
     sa = lazy_module("sqlalchemy")
 
+
+def _delete_oldest(table: str, at: str) -> str:
+    """The plain batch: rows older than the cutoff by their own timestamp, oldest first."""
+    return f"""
+        DELETE FROM {table} WHERE id IN (
+            SELECT id FROM {table} WHERE {at} < :cutoff
+             ORDER BY {at} LIMIT :limit FOR UPDATE SKIP LOCKED)
+    """
+
+
 _BATCHES: dict[str, str] = {
-    "online_logs": """
-        DELETE FROM mitra_online_log WHERE id IN (
-            SELECT id FROM mitra_online_log WHERE at < :cutoff
-             ORDER BY at LIMIT :limit FOR UPDATE SKIP LOCKED)
-    """,
+    "online_logs": _delete_oldest("mitra_online_log", "at"),
     # Finished requests only; nothing references a request (a session does not).
     "pairing_requests": """
         DELETE FROM pairing_requests WHERE id IN (
@@ -38,16 +44,8 @@ _BATCHES: dict[str, str] = {
              ORDER BY ended_at LIMIT :limit FOR UPDATE SKIP LOCKED)
     """,
     # Lockout counts failures over minutes; a digest older than that serves nothing.
-    "login_failures": """
-        DELETE FROM operator_login_failures WHERE id IN (
-            SELECT id FROM operator_login_failures WHERE failed_at < :cutoff
-             ORDER BY failed_at LIMIT :limit FOR UPDATE SKIP LOCKED)
-    """,
-    "audit": """
-        DELETE FROM audit_log WHERE id IN (
-            SELECT id FROM audit_log WHERE at < :cutoff
-             ORDER BY at LIMIT :limit FOR UPDATE SKIP LOCKED)
-    """,
+    "login_failures": _delete_oldest("operator_login_failures", "failed_at"),
+    "audit": _delete_oldest("audit_log", "at"),
 }
 
 # Chat messages: deleted by their own store module, which owns the table.

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 from uuid import UUID
 
 from shared.lazy import lazy_module
-from shared.store.paging import NO_KEYSET, Keyset
+from shared.store.paging import Keyset, keyset_page_params, keyset_page_sql
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
     from sqlalchemy.engine import Connection
 else:
     sa = lazy_module("sqlalchemy")
+
+_Row = TypeVar("_Row")
 
 COLUMNS = "id, client_id, mitra_id, status, started_at, ended_at, ended_by, end_reason, orphaned_at"
 
@@ -132,18 +135,29 @@ def end(
 
 def assignments(connection: Connection, session_ids: list[UUID]) -> dict[UUID, list[AssignmentRow]]:
     """Every mitra each session had, oldest first."""
-    found: dict[UUID, list[AssignmentRow]] = {session_id: [] for session_id in session_ids}
+    return rows_per_session(
+        connection,
+        session_ids,
+        "SELECT session_id, mitra_id, assigned_at, unassigned_at FROM session_assignments"
+        " WHERE session_id = ANY(CAST(:ids AS uuid[])) ORDER BY assigned_at, id",
+        AssignmentRow,
+    )
+
+
+def rows_per_session(
+    connection: Connection, session_ids: list[UUID], sql: str, row_type: Callable[..., _Row]
+) -> dict[UUID, list[_Row]]:
+    """`sql`'s rows grouped by their `session_id` column, in the order the query gives them;
+    `sql` takes the sessions as `:ids` (cast it to uuid[]). Every session asked about has a
+    list, empty when it has no rows, and no ids means no query."""
+    found: dict[UUID, list[_Row]] = {session_id: [] for session_id in session_ids}
     if not session_ids:
         return found
     rows = connection.execute(
-        sa.text(
-            "SELECT session_id, mitra_id, assigned_at, unassigned_at FROM session_assignments"
-            " WHERE session_id = ANY(CAST(:ids AS uuid[])) ORDER BY assigned_at, id"
-        ),
-        {"ids": [str(session_id) for session_id in session_ids]},
+        sa.text(sql), {"ids": [str(session_id) for session_id in session_ids]}
     )
     for row in rows:
-        found[row.session_id].append(AssignmentRow(**row._mapping))
+        found[row.session_id].append(row_type(**row._mapping))
     return found
 
 
@@ -218,12 +232,10 @@ def _page(
             f"""
             {_DETAIL}
              WHERE {where}
-               AND (CAST(:after_at AS timestamptz) IS NULL
-                    OR (s.started_at, s.id) < (:after_at, CAST(:after_id AS uuid)))
-             ORDER BY s.started_at DESC, s.id DESC LIMIT :limit
+               AND {keyset_page_sql("s.started_at", "s.id", "uuid")}
             """
         ),
-        {**params, **(after.params(UUID) if after else NO_KEYSET), "limit": limit},
+        {**params, **keyset_page_params(after, UUID, limit)},
     )
     return [_detail(row) for row in rows]
 

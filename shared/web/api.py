@@ -359,25 +359,21 @@ def parse_json(request: Request, *, empty: Any = None) -> Any:
 def _parse_body(request: Request, model: type[BaseModel]) -> BaseModel:
     all_optional = not any(f.is_required() for f in model.model_fields.values())
     data = parse_json(request, empty={} if all_optional else None)
-    try:
-        parsed = model.model_validate(data)
-    except ValidationError as exc:
-        raise errors.InvalidRequest(
-            "Some fields are not valid.", fields=field_errors(exc)
-        ) from None
-    untrusted.check_model(parsed)
-    return parsed
+    return _validated(model, data, "Some fields are not valid.")
 
 
 def _parse_query(request: Request, model: type[BaseModel]) -> BaseModel:
     untrusted.check_query(request.args.items(multi=True))
-    data = request.args.to_dict()
+    return _validated(model, request.args.to_dict(), "Some query parameters are not valid.")
+
+
+def _validated(model: type[BaseModel], data: Any, message: str) -> BaseModel:
+    """Bodies and queries fail validation alike: a 400 naming the bad fields; and a parsed
+    model passes the same untrusted-input checks whichever it came from."""
     try:
         parsed = model.model_validate(data)
     except ValidationError as exc:
-        raise errors.InvalidRequest(
-            "Some query parameters are not valid.", fields=field_errors(exc)
-        ) from None
+        raise errors.InvalidRequest(message, fields=field_errors(exc)) from None
     untrusted.check_model(parsed)
     return parsed
 

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 from uuid import UUID
 
 from shared.lazy import lazy_module
-from shared.store.paging import NO_KEYSET, Keyset
+from shared.store.paging import Keyset, keyset_page_params, keyset_page_sql
+from shared.store.sessions import rows_per_session
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
@@ -87,10 +88,7 @@ def page(
                AND (CAST(:started_to AS timestamptz) IS NULL OR s.started_at < :started_to)
                AND (CAST(:orphaned AS boolean) IS NULL
                     OR (s.status = 'active' AND s.orphaned_at IS NOT NULL) = :orphaned)
-               AND (CAST(:after_at AS timestamptz) IS NULL
-                    OR (s.started_at, s.id) < (:after_at, CAST(:after_id AS uuid)))
-             ORDER BY s.started_at DESC, s.id DESC
-             LIMIT :limit
+               AND {keyset_page_sql("s.started_at", "s.id", "uuid")}
             """
         ),
         {
@@ -100,8 +98,7 @@ def page(
             "started_from": started_from,
             "started_to": started_to,
             "orphaned": orphaned,
-            **(after.params(UUID) if after else NO_KEYSET),
-            "limit": limit,
+            **keyset_page_params(after, UUID, limit),
         },
     )
     return [AdminSessionRow(**row._mapping) for row in rows]
@@ -110,18 +107,12 @@ def page(
 def history(connection: Connection, session_ids: list[UUID]) -> dict[UUID, list[StintRow]]:
     """Every mitra each session had, oldest first, with why each took over
     (`matched`, `rerouted` by an operator, `reblast` accepted)."""
-    found: dict[UUID, list[StintRow]] = {session_id: [] for session_id in session_ids}
-    if not session_ids:
-        return found
-    rows = connection.execute(
-        sa.text(
-            "SELECT a.session_id, a.mitra_id, m.name AS mitra_name, a.assigned_at,"
-            " a.unassigned_at, a.reason FROM session_assignments a"
-            " JOIN mitras m ON m.id = a.mitra_id"
-            " WHERE a.session_id = ANY(CAST(:ids AS uuid[])) ORDER BY a.assigned_at, a.id"
-        ),
-        {"ids": [str(session_id) for session_id in session_ids]},
+    return rows_per_session(
+        connection,
+        session_ids,
+        "SELECT a.session_id, a.mitra_id, m.name AS mitra_name, a.assigned_at,"
+        " a.unassigned_at, a.reason FROM session_assignments a"
+        " JOIN mitras m ON m.id = a.mitra_id"
+        " WHERE a.session_id = ANY(CAST(:ids AS uuid[])) ORDER BY a.assigned_at, a.id",
+        StintRow,
     )
-    for row in rows:
-        found[row.session_id].append(StintRow(**row._mapping))
-    return found
