@@ -37,7 +37,7 @@ from devstack.servers import (
 )
 from devstack.upstreams import is_async_entry_point, upstream_variable
 from devstack.xendit_standin import XenditStandin
-from shared.catalogue import load_catalogue
+from shared.catalogue import FunctionEntry, load_catalogue
 from shared.domain_events import pubsub_cloud_event
 from shared.migrations import upgrade
 
@@ -360,18 +360,7 @@ class LocalStack:
             if not is_async_entry_point(entry):
                 continue
             port = self.options.ports.events or free_port()
-            env = {
-                **base_env,
-                "THREADS": str(entry.sizing.threads),
-                "DB_POOL_SIZE": str(entry.db_pool["size"]),
-                "DB_POOL_OVERFLOW": str(entry.db_pool["overflow"]),
-            }
-            argv = [
-                "--source",
-                str(REPO_ROOT / "functions" / entry.source / "main.py"),
-                "--target",
-                entry.entry_point,
-            ]
+            argv, env = _own_process(entry, base_env)
             self.servers[entry.name] = FunctionServer(entry.name, port, argv, env, log_dir)
             upstreams[upstream_variable(entry.name)] = self.servers[entry.name].url
         return upstreams
@@ -379,21 +368,9 @@ class LocalStack:
     def _start_instances(self, base_env: dict[str, str], log_dir: Path) -> None:
         """Each public function as `instances[name]` processes of its own (sized as the
         catalogue sizes it), and the balancer on the public port in front of them."""
-
         backends: dict[str, list[str]] = {}
         for entry in load_catalogue().http_functions("public"):
-            env = {
-                **base_env,
-                "THREADS": str(entry.sizing.threads),
-                "DB_POOL_SIZE": str(entry.db_pool["size"]),
-                "DB_POOL_OVERFLOW": str(entry.db_pool["overflow"]),
-            }
-            argv = [
-                "--source",
-                str(REPO_ROOT / "functions" / entry.source / "main.py"),
-                "--target",
-                entry.entry_point,
-            ]
+            argv, env = _own_process(entry, base_env)
             for i in range(self.options.instances.get(entry.name, 1)):
                 server = FunctionServer(f"{entry.name}-{i}", free_port(), argv, env, log_dir)
                 self.instances.setdefault(entry.name, []).append(server)
@@ -481,3 +458,18 @@ def chat_keyring(data_dir: Path) -> dict[str, str]:
     entries = path.read_text().strip()
     active = entries.split(",")[-1].split(":", 1)[0]
     return {"CHAT_KEYS": entries, "CHAT_ACTIVE_KEY_ID": active}
+
+
+def _own_process(
+    entry: FunctionEntry, base_env: dict[str, str]
+) -> tuple[list[str], dict[str, str]]:
+    """functions-framework's arguments and environment for one function in a process of its
+    own, sized as the catalogue sizes that function on Cloud Run."""
+    argv = ["--source", str(REPO_ROOT / "functions" / entry.source / "main.py")]
+    env = {
+        **base_env,
+        "THREADS": str(entry.sizing.threads),
+        "DB_POOL_SIZE": str(entry.db_pool["size"]),
+        "DB_POOL_OVERFLOW": str(entry.db_pool["overflow"]),
+    }
+    return [*argv, "--target", entry.entry_point], env
