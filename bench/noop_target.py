@@ -40,7 +40,7 @@ def _counted_send(self: Any, command: Any, check_health: bool = True) -> None:
     _send_packed_command(self, command, check_health)
 
 
-redis.connection.AbstractConnection.send_packed_command = _counted_send  # type: ignore[method-assign]
+redis.connection.AbstractConnection.send_packed_command = _counted_send
 sa.event.listen(sa.engine.Engine, "before_cursor_execute", lambda *_args: _count("sql_statements"))
 sa.event.listen(Pool, "checkout", lambda *_args: _count("sql_checkouts"))
 

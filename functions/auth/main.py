@@ -4,20 +4,24 @@ Module level runs once per cold start: logging and the route table. Clients (dat
 Valkey, Firebase) are created lazily on first use.
 """
 
-import functions_framework
-from flask import Request, Response
+from shared.startup import cold_start
 
-from functions.auth.routes import api
-from shared import log
-from shared.config import get_config
-from shared.web import asyncapi
-from shared.web.errors import answer_framework_errors
-from shared.web.openapi import serve_public_documents
+# Everything this process loads at start, without cyclic GC passes over it (shared.startup).
+with cold_start():
+    import functions_framework
+    from flask import Request, Response
 
-log.configure(get_config().log_level)
-answer_framework_errors()
-serve_public_documents(api)
-asyncapi.serve(api, ("client", "mitra"))
+    from functions.auth.routes import api
+    from shared import log
+    from shared.config import get_config
+    from shared.web import asyncapi
+    from shared.web.errors import answer_framework_errors
+    from shared.web.openapi import serve_public_documents
+
+    log.configure(get_config().log_level)
+    answer_framework_errors()
+    serve_public_documents(api)
+    asyncapi.serve(api, ("client", "mitra"))
 
 
 @functions_framework.http

@@ -6,17 +6,21 @@ Returning acknowledges the message; raising makes Pub/Sub redeliver it, up to th
 catalogue's `dead_letter_after` attempts.
 """
 
-import functions_framework
-from cloudevents.http import CloudEvent
+from shared.startup import cold_start
 
-from functions.notifier.delivery import on_message
-from shared import log
-from shared.config import get_config
-from shared.web.errors import answer_framework_errors, refuse_deep_cloud_events
+# Everything this process loads at start, without cyclic GC passes over it (shared.startup).
+with cold_start():
+    import functions_framework
+    from cloudevents.http import CloudEvent
 
-log.configure(get_config().log_level)
-answer_framework_errors()
-refuse_deep_cloud_events()
+    from functions.notifier.delivery import on_message
+    from shared import log
+    from shared.config import get_config
+    from shared.web.errors import answer_framework_errors, refuse_deep_cloud_events
+
+    log.configure(get_config().log_level)
+    answer_framework_errors()
+    refuse_deep_cloud_events()
 
 
 @functions_framework.cloud_event

@@ -4,18 +4,22 @@
 entry point (Scheduler → Pub/Sub → push subscription), deployed from the same source.
 """
 
-import functions_framework
-from cloudevents.http import CloudEvent
-from flask import Request, Response
+from shared.startup import cold_start
 
-from functions.presence.routes import api
-from shared import log
-from shared.config import get_config
-from shared.web.errors import answer_framework_errors, refuse_deep_cloud_events
+# Everything this process loads at start, without cyclic GC passes over it (shared.startup).
+with cold_start():
+    import functions_framework
+    from cloudevents.http import CloudEvent
+    from flask import Request, Response
 
-log.configure(get_config().log_level)
-answer_framework_errors()
-refuse_deep_cloud_events()
+    from functions.presence.routes import api
+    from shared import log
+    from shared.config import get_config
+    from shared.web.errors import answer_framework_errors, refuse_deep_cloud_events
+
+    log.configure(get_config().log_level)
+    answer_framework_errors()
+    refuse_deep_cloud_events()
 
 
 @functions_framework.http

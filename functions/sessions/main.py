@@ -1,15 +1,19 @@
 """Entry point of the sessions function (Cloud Run functions, functions-framework)."""
 
-import functions_framework
-from flask import Request, Response
+from shared.startup import cold_start
 
-from functions.sessions.routes import api
-from shared import log
-from shared.config import get_config
-from shared.web.errors import answer_framework_errors
+# Everything this process loads at start, without cyclic GC passes over it (shared.startup).
+with cold_start():
+    import functions_framework
+    from flask import Request, Response
 
-log.configure(get_config().log_level)
-answer_framework_errors()
+    from functions.sessions.routes import api
+    from shared import log
+    from shared.config import get_config
+    from shared.web.errors import answer_framework_errors
+
+    log.configure(get_config().log_level)
+    answer_framework_errors()
 
 
 @functions_framework.http

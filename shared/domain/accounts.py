@@ -3,13 +3,23 @@ Google, Apple or phone), and mitra login by phone OTP."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from shared import db
-from shared.domain import devices, erasure, presence, settings
+from shared.domain import devices, presence, settings
 from shared.errors import Conflict, NotAMitra, Suspended, Unauthenticated
 from shared.identity.firebase import FirebaseUser
+from shared.lazy import lazy_module
 from shared.store import clients, ledger, mitras
 from shared.store.clients import ClientRow
 from shared.store.mitras import MitraRow
+
+if TYPE_CHECKING:
+    from shared.domain import erasure
+else:
+    # Registration asks it one question; importing it (and the pairing and session domain
+    # it erases through) at start cost the auth function ≈ 60 ms of every cold start.
+    erasure = lazy_module("shared.domain.erasure")
 
 REGISTERED_PROVIDERS = frozenset({"google.com", "apple.com", "phone"})
 

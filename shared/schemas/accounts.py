@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from uuid import UUID
 
 from shared.schemas.common import DisplayName, RequestModel, ResponseModel
-from shared.store.clients import ClientRow
-from shared.store.mitras import MitraRow
+
+if TYPE_CHECKING:
+    from shared.store.clients import ClientRow
+    from shared.store.mitras import MitraRow
 
 
 class DisplayNameIn(RequestModel):

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import unicodedata
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 from uuid import UUID
 
 from pydantic import AfterValidator, Field
 
-from shared.domain.chat import MessageView
 from shared.schemas.common import RequestModel, ResponseModel
 from shared.web.pagination import Page, PageQuery, page_of
+
+if TYPE_CHECKING:
+    from shared.domain.chat import MessageView
 
 MAX_TEXT_CHARS = 4000
 # Unicode's bidirectional embedding, override and isolate controls: invisible, and able to

@@ -16,7 +16,8 @@ from shared.schemas.admin.dashboard import DashboardOut
 
 class EventData(BaseModel):
     # The apps must accept fields added later (the contract: bodies may carry more fields).
-    model_config = ConfigDict(extra="allow")
+    # Built on first use, as every schema (shared.schemas.common).
+    model_config = ConfigDict(extra="allow", defer_build=True)
 
 
 class VisibleMitra(EventData):

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import unicodedata
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 from uuid import UUID
 
 from pydantic import AfterValidator, Field, StrictInt, field_validator
 
-from shared.domain.credit_adjustments import Adjustment
-from shared.domain.health import Readiness
 from shared.schemas.common import RequestModel, ResponseModel
-from shared.store.payments import PaymentRow, WebhookEventRow
 from shared.web.pagination import Page, PageQuery
+
+if TYPE_CHECKING:
+    # Only the `of` constructors name these: the domain modules (health imports the
+    # sweeper) stay out of the cold start of the functions that serve HealthOut.
+    from shared.domain.credit_adjustments import Adjustment
+    from shared.domain.health import Readiness
+    from shared.store.payments import PaymentRow, WebhookEventRow
 
 State = Literal["ok", "degraded", "down"]
 PaymentStatus = Literal["pending", "paid", "expired", "failed"]

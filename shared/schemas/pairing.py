@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from uuid import UUID
 
 from shared.schemas.common import ResponseModel
-from shared.store.pairing import OfferRow, RequestRow
+
+if TYPE_CHECKING:
+    from shared.store.pairing import OfferRow, RequestRow
 
 RequestStatus = Literal["searching", "matched", "expired", "cancelled", "no_bestie"]
 

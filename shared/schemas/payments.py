@@ -5,15 +5,17 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, StrictFloat, StrictInt, StringConstraints
 
-from shared.domain.payments import Entitlement, InvoiceCallback
 from shared.schemas.common import RequestModel, ResponseModel
-from shared.store.packages import PackageRow
-from shared.store.payments import PaymentRow
+
+if TYPE_CHECKING:
+    from shared.domain.payments import Entitlement, InvoiceCallback
+    from shared.store.packages import PackageRow
+    from shared.store.payments import PaymentRow
 
 
 class EntitlementOut(ResponseModel):
@@ -71,7 +73,7 @@ class InvoiceCallbackIn(BaseModel):
     """Xendit's invoice callback. Unknown fields are kept (Xendit adds fields over time);
     only the ones below are read."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)  # as shared.schemas.common
 
     id: NonEmpty
     external_id: NonEmpty
@@ -82,6 +84,10 @@ class InvoiceCallbackIn(BaseModel):
     paid_at: datetime | None = None
 
     def to_domain(self) -> InvoiceCallback:
+        # Here, not at the top: the admin function lists payments with these schemas and
+        # never needs the payments domain at start.
+        from shared.domain.payments import InvoiceCallback
+
         body: dict[str, Any] = self.model_dump(mode="json")
         return InvoiceCallback(
             invoice_id=self.id,

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from shared.domain.presence import PresenceView
 from shared.schemas.common import RequestModel, ResponseModel
+
+if TYPE_CHECKING:
+    from shared.domain.presence import PresenceView
 
 
 class PresenceIn(RequestModel):

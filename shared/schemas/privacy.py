@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 from uuid import UUID
 
 from pydantic import AfterValidator, Field
 
-from shared.domain.erasure import Erasure
-from shared.domain.exports import Export
 from shared.schemas.common import RequestModel, ResponseModel
 from shared.schemas.operations import _reason
+
+if TYPE_CHECKING:
+    # Only the `of` constructors name these (their modules load on first erasure/export).
+    from shared.domain.erasure import Erasure
+    from shared.domain.exports import Export
 
 Reason = Annotated[str, Field(max_length=2000), AfterValidator(_reason)]
 

@@ -4,14 +4,16 @@ reduced by the anonymity settings in `shared.domain.sessions`; these models only
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 from uuid import UUID
 
 from pydantic import ConfigDict, Field, StringConstraints
 
-from shared.domain.sessions import SessionView
 from shared.schemas.common import RequestModel, ResponseModel
 from shared.web.pagination import Page, PageQuery, page_of
+
+if TYPE_CHECKING:
+    from shared.domain.sessions import SessionView
 
 
 class EndSessionIn(RequestModel):

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
-from shared.identity.tickets import IssuedTicket
+if TYPE_CHECKING:
+    from shared.identity.tickets import IssuedTicket
 
 
 class StreamTicketOut(BaseModel):
+    model_config = ConfigDict(defer_build=True)  # as every schema (shared.schemas.common)
+
     ticket: str
     expires_at: datetime
 

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from shared import errors
 from shared.schemas.common import RequestModel
@@ -43,6 +43,9 @@ class PageQuery(RequestModel):
 
 class Page(BaseModel, Generic[ItemT]):
     """Subclass per item type (`class MitraPage(Page[MitraOut])`) so OpenAPI names stay plain."""
+
+    # Built on first use, as every schema (shared.schemas.common).
+    model_config = ConfigDict(defer_build=True)
 
     items: list[ItemT]
     next_cursor: str | None

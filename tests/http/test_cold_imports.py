@@ -30,13 +30,29 @@ ON_FIRST_USE = (
 )
 # The presence function's HTTP instances serve heartbeats; its sweeper is another entry point.
 NOT_FOR_HEARTBEATS = ("functions.presence.sweep", "shared.domain.sweeper")
+# Domain modules of rare requests (erasure, export, readiness, rerouting, the dashboard and
+# the operators' client/mitra administration): each reaches much of shared/, and every
+# function that serves them loads them with the first such request.
+RARE = (
+    "shared.domain.erasure",
+    "shared.domain.exports",
+    "shared.domain.health",
+    "shared.domain.sweeper",
+    "shared.domain.sweeper_health",
+    "shared.domain.dashboard",
+    "shared.domain.reroute",
+    "shared.domain.credit_adjustments",
+    "shared.domain.orphans",
+    "shared.domain.admin.clients",
+    "shared.domain.admin.mitras",
+)
 
 
 @pytest.mark.parametrize(
     "source", sorted({entry.source for entry in load_catalogue().http_functions()})
 )
 def test_importing_a_function_loads_no_heavy_library(source):
-    watched = ON_FIRST_USE + (NOT_FOR_HEARTBEATS if source == "presence" else ())
+    watched = ON_FIRST_USE + RARE + (NOT_FOR_HEARTBEATS if source == "presence" else ())
     probe = (
         f"import json, sys; import functions.{source}.main; "
         f"print(json.dumps([m for m in {list(watched)!r} if m in sys.modules]))"
@@ -50,3 +66,27 @@ def test_importing_a_function_loads_no_heavy_library(source):
         timeout=60,
     )
     assert json.loads(out.stdout.strip().splitlines()[-1]) == []
+
+
+@pytest.mark.parametrize(
+    "source", sorted({entry.source for entry in load_catalogue().http_functions()})
+)
+def test_a_function_starts_with_the_collector_on_and_its_start_frozen(source):
+    """shared.startup holds the cyclic GC off while the entry module loads: it must be back
+    on afterwards (a process without it would grow on every cycle of garbage), and what
+    loading created must sit in the permanent generation."""
+    probe = (
+        f"import gc, json; import functions.{source}.main; "
+        "print(json.dumps([gc.isenabled(), gc.get_freeze_count()]))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        check=True,
+        timeout=60,
+    )
+    enabled, frozen = json.loads(out.stdout.strip().splitlines()[-1])
+    assert enabled is True
+    assert frozen > 10_000

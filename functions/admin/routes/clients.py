@@ -3,11 +3,12 @@ adjustments."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from functions.admin.api import api
-from shared.domain import credit_adjustments, erasure
-from shared.domain.admin import clients
 from shared.errors import Conflict, NotFound
 from shared.identity.operators import ADMIN, SUPERADMIN, VIEWER, OperatorCaller
+from shared.lazy import lazy_module
 from shared.schemas.admin.clients import (
     UserAdminOut,
     UserDetailOut,
@@ -19,6 +20,17 @@ from shared.schemas.operations import CreditAdjustmentIn, CreditAdjustmentOut
 from shared.schemas.privacy import EraseIn, ErasureOut
 from shared.web import Call, Reply
 from shared.web.pagination import by_created, page_of
+
+if TYPE_CHECKING:
+    from shared.domain import credit_adjustments, erasure
+    from shared.domain.admin import clients
+else:
+    # Loaded with this resource's first request: each control-center route needs one domain
+    # module (erasure and rerouting, rare operator actions, reach the pairing and session
+    # domain); importing them all at start made this function's cold start the slowest.
+    credit_adjustments = lazy_module("shared.domain.credit_adjustments")
+    erasure = lazy_module("shared.domain.erasure")
+    clients = lazy_module("shared.domain.admin.clients")
 
 
 @api.post(

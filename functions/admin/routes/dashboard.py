@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from functions.admin.api import api
-from shared.domain import dashboard
 from shared.errors import RateLimited
 from shared.identity import tickets
 from shared.identity.operators import VIEWER, OperatorCaller
+from shared.lazy import lazy_module
 from shared.schemas.admin.dashboard import DashboardOut, DashboardQuery
 from shared.schemas.streams import StreamTicketOut
 from shared.web import Call, Reply
+
+if TYPE_CHECKING:
+    from shared.domain import dashboard
+else:
+    # The dashboard's figures (and the sweeper modules it reads) load with its first
+    # request, not at this function's cold start.
+    dashboard = lazy_module("shared.domain.dashboard")
 
 
 @api.get("/api/admin/dashboard", auth=VIEWER, query=DashboardQuery, response=DashboardOut)

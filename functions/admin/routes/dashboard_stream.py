@@ -6,14 +6,15 @@ from __future__ import annotations
 import queue
 import time
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from flask import Response
 
 from functions.admin.api import api
 from shared import events
-from shared.domain import dashboard, orphans
 from shared.identity.operators import OperatorCaller
 from shared.identity.tickets import VIEWER_STREAM
+from shared.lazy import lazy_module
 from shared.schemas.admin.dashboard import DashboardOut
 from shared.web import Call
 from shared.web.sse import (
@@ -30,6 +31,13 @@ from shared.web.sse import (
     recheck_interval_s,
     run_guard,
 )
+
+if TYPE_CHECKING:
+    from shared.domain import dashboard, orphans
+else:
+    # Loaded with the first dashboard stream, not at this function's cold start.
+    dashboard = lazy_module("shared.domain.dashboard")
+    orphans = lazy_module("shared.domain.orphans")
 
 
 @api.get("/api/admin/dashboard/stream", auth=VIEWER_STREAM, stream=True)

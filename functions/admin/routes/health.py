@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from functions.admin.api import api
-from shared.domain import health
 from shared.identity.operators import VIEWER, OperatorCaller
+from shared.lazy import lazy_module
 from shared.schemas.operations import ReadinessOut
 from shared.web import Call, Reply
+
+if TYPE_CHECKING:
+    from shared.domain import health
+else:
+    # Readiness (which imports the sweeper) loads with its first request, not at this
+    # function's cold start.
+    health = lazy_module("shared.domain.health")
 
 
 @api.get("/api/admin/health", auth=VIEWER, response=ReadinessOut, also={503: ReadinessOut})

@@ -3,11 +3,12 @@ offline, erase a deactivated mitra's phone number."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from functions.admin.api import api
-from shared.domain import erasure
-from shared.domain.admin import mitras
 from shared.errors import Conflict, NotFound, PhoneTaken
 from shared.identity.operators import ADMIN, SUPERADMIN, VIEWER, OperatorCaller
+from shared.lazy import lazy_module
 from shared.schemas.admin.mitras import (
     MitraAdminOut,
     MitraCreateIn,
@@ -18,6 +19,16 @@ from shared.schemas.admin.mitras import (
 from shared.schemas.privacy import EraseIn
 from shared.web import Call
 from shared.web.pagination import page_of
+
+if TYPE_CHECKING:
+    from shared.domain import erasure
+    from shared.domain.admin import mitras
+else:
+    # Loaded with this resource's first request: each control-center route needs one domain
+    # module (erasure and rerouting, rare operator actions, reach the pairing and session
+    # domain); importing them all at start made this function's cold start the slowest.
+    erasure = lazy_module("shared.domain.erasure")
+    mitras = lazy_module("shared.domain.admin.mitras")
 
 
 @api.get("/api/admin/mitras", auth=VIEWER, query=MitraQuery, response=MitraPage)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from functions.admin.api import api
 from shared import ratelimit
 from shared.config import get_config
-from shared.domain import operators
 from shared.errors import EmailTaken, InvalidCredentials, LastSuperadmin, Locked, Suspended
 from shared.identity.operators import SUPERADMIN, VIEWER, OperatorCaller
 from shared.identity.policies import OPEN
+from shared.lazy import lazy_module
 from shared.schemas.admin.operators import (
     LoginIn,
     LoginOut,
@@ -19,6 +21,13 @@ from shared.schemas.admin.operators import (
 )
 from shared.web import Call
 from shared.web.pagination import PageQuery, by_created, page_of
+
+if TYPE_CHECKING:
+    from shared.domain import operators
+else:
+    # Loaded with this resource's first request: the control center's routes each need one
+    # domain module, and importing them all at start made this function's cold start the slowest.
+    operators = lazy_module("shared.domain.operators")
 
 
 @api.post(

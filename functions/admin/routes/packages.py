@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from functions.admin.api import api
-from shared.domain.admin import packages
 from shared.identity.operators import ADMIN, VIEWER, OperatorCaller
+from shared.lazy import lazy_module
 from shared.schemas.admin.packages import PackageCreateIn, PackageOut, PackagePage, PackagePatchIn
 from shared.web import Call
 from shared.web.pagination import PageQuery, by_created, page_of
+
+if TYPE_CHECKING:
+    from shared.domain.admin import packages
+else:
+    # Loaded with this resource's first request: the control center's routes each need one
+    # domain module, and importing them all at start made this function's cold start the slowest.
+    packages = lazy_module("shared.domain.admin.packages")
 
 
 @api.get("/api/admin/packages", auth=VIEWER, query=PageQuery, response=PackagePage)

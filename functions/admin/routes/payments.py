@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from functions.admin.api import api
-from shared.domain.admin import payments
 from shared.identity.operators import ADMIN, OperatorCaller
+from shared.lazy import lazy_module
 from shared.schemas.operations import AdminPaymentOut, AdminPaymentPage, PaymentQuery
 from shared.web import Call
 from shared.web.pagination import page_of
+
+if TYPE_CHECKING:
+    from shared.domain.admin import payments
+else:
+    # Loaded with this resource's first request: the control center's routes each need one
+    # domain module, and importing them all at start made this function's cold start the slowest.
+    payments = lazy_module("shared.domain.admin.payments")
 
 
 @api.get("/api/admin/payments", auth=ADMIN, query=PaymentQuery, response=AdminPaymentPage)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from functions.admin.api import api
-from shared.domain import reroute
-from shared.domain.admin import sessions
 from shared.errors import AlreadySearching, AtCapacity, Conflict, NotOnline, SessionEnded
 from shared.identity.operators import ADMIN, VIEWER, OperatorCaller
+from shared.lazy import lazy_module
 from shared.schemas.admin.sessions import (
     AdminEndIn,
     AdminSessionOut,
@@ -17,6 +18,16 @@ from shared.schemas.admin.sessions import (
 )
 from shared.web import Call, Reply
 from shared.web.pagination import page_of
+
+if TYPE_CHECKING:
+    from shared.domain import reroute
+    from shared.domain.admin import sessions
+else:
+    # Loaded with this resource's first request: each control-center route needs one domain
+    # module (erasure and rerouting, rare operator actions, reach the pairing and session
+    # domain); importing them all at start made this function's cold start the slowest.
+    reroute = lazy_module("shared.domain.reroute")
+    sessions = lazy_module("shared.domain.admin.sessions")
 
 
 @api.get("/api/admin/sessions", auth=VIEWER, query=SessionQuery, response=AdminSessionPage)

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from functions.admin.api import api
-from shared.domain import settings
-from shared.domain.admin import settings as admin_settings
 from shared.errors import Conflict
 from shared.identity.operators import ADMIN, VIEWER, OperatorCaller
+from shared.lazy import lazy_module
 from shared.schemas.admin.settings import SettingsIn, SettingsOut
 from shared.web import Call
+
+if TYPE_CHECKING:
+    from shared.domain import settings
+    from shared.domain.admin import settings as admin_settings
+else:
+    # Loaded with this resource's first request: the control center's routes each need one
+    # domain module, and importing them all at start made this function's cold start the slowest.
+    settings = lazy_module("shared.domain.settings")
+    admin_settings = lazy_module("shared.domain.admin.settings")
 
 
 @api.get("/api/admin/settings", auth=VIEWER, response=SettingsOut)

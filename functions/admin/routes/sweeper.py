@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from functions.admin.api import api
-from shared.domain import sweeper_health
 from shared.identity.operators import VIEWER, OperatorCaller
+from shared.lazy import lazy_module
 from shared.schemas.admin.sweeper import SweeperHealthOut
 from shared.web import Call
+
+if TYPE_CHECKING:
+    from shared.domain import sweeper_health
+else:
+    # Loaded with its first request, not at this function's cold start.
+    sweeper_health = lazy_module("shared.domain.sweeper_health")
 
 
 @api.get("/api/admin/sweeper", auth=VIEWER, response=SweeperHealthOut)

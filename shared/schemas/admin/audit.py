@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from uuid import UUID
 
 from pydantic import Field
 
 from shared.schemas.common import ResponseModel
-from shared.store.audit import AuditRow
 from shared.web.pagination import Page, PageQuery
+
+if TYPE_CHECKING:
+    from shared.store.audit import AuditRow
 
 
 class AuditQuery(PageQuery):

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from uuid import UUID
 
 from pydantic import Field
 
 from shared.schemas.admin.fields import AccountStatus
 from shared.schemas.common import RequestModel, ResponseModel
-from shared.store.clients import ClientRow
-from shared.store.ledger import Balance
 from shared.web.pagination import Page, PageQuery
+
+if TYPE_CHECKING:
+    from shared.store.clients import ClientRow
+    from shared.store.ledger import Balance
 
 
 class UserQuery(PageQuery):

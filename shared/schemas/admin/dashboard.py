@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from uuid import UUID
 
 from pydantic import Field
 
-from shared.domain.dashboard import Dashboard
 from shared.schemas.common import RequestModel, ResponseModel
-from shared.store.dashboard import OrphanRow
+
+if TYPE_CHECKING:
+    from shared.domain.dashboard import Dashboard
+    from shared.store.dashboard import OrphanRow
 
 
 class DashboardQuery(RequestModel):

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from uuid import UUID
 
 from pydantic import AwareDatetime, Field
 
 from shared.schemas.common import ResponseModel
-from shared.store.online_logs import DurationRow, TransitionRow
 from shared.web.pagination import Page, PageQuery
+
+if TYPE_CHECKING:
+    from shared.store.online_logs import DurationRow, TransitionRow
 
 
 class MitraOnlineLogQuery(PageQuery):

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Self
+from typing import TYPE_CHECKING, Annotated, Self
 from uuid import UUID
 
 from pydantic import Field, model_validator
 
 from shared.schemas.admin.fields import AccountStatus, Email, OperatorRole, Password, no_nulls
 from shared.schemas.common import RequestModel, ResponseModel
-from shared.store.operators import OperatorRow
 from shared.web.pagination import Page
+
+if TYPE_CHECKING:
+    from shared.store.operators import OperatorRow
 
 
 class LoginIn(RequestModel):

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Self
+from typing import TYPE_CHECKING, Annotated, Any, Self
 
 from pydantic import Field, StrictBool, StrictInt, model_validator
 
 from shared.schemas.admin.fields import no_nulls
 from shared.schemas.common import Int32, RequestModel
 from shared.schemas.payments import PackageOut as ClientPackageOut
-from shared.store.packages import PackageRow
 from shared.web.pagination import Page
+
+if TYPE_CHECKING:
+    from shared.store.packages import PackageRow
 
 PackageName = Annotated[str, Field(min_length=1, max_length=64)]
 Sessions = Annotated[StrictInt, Field(ge=1, le=100)]

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 from uuid import UUID
 
 from pydantic import AwareDatetime, ConfigDict, Field, StringConstraints
 
-from shared.domain.admin.sessions import AdminSessionView
 from shared.schemas.common import RequestModel, ResponseModel
-from shared.store.admin.sessions import StintRow
-from shared.store.pairing import RequestRow
 from shared.web.pagination import Page, PageQuery
+
+if TYPE_CHECKING:
+    from shared.domain.admin.sessions import AdminSessionView
+    from shared.store.admin.sessions import StintRow
+    from shared.store.pairing import RequestRow
 
 
 class SessionQuery(PageQuery):

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
-from shared.domain.sweeper_health import SweeperHealth
 from shared.schemas.common import ResponseModel
+
+if TYPE_CHECKING:
+    from shared.domain.sweeper_health import SweeperHealth
 
 
 class SweeperRunOut(ResponseModel):
