@@ -98,6 +98,12 @@ def run_guard(guard: Guard) -> str | None:
         return None
 
 
+def run_guards(guards: list[Guard | None]) -> list[str | None]:
+    """The verdicts of many streams' guards, in one job on the blocking pool (the events
+    function's hub tick re-checks every due stream together)."""
+    return [run_guard(guard) if guard is not None else None for guard in guards]
+
+
 # -- the thread hub (admin function) ----------------------------------------------------------
 
 
