@@ -96,6 +96,7 @@ class Wire(Protocol):
 
     def lost(self) -> bool: ...
 
+
 T = TypeVar("T")
 
 

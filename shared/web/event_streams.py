@@ -2,12 +2,13 @@
 function, functions/events/), fed by the process's hub (shared/web/event_hub.py).
 
 No thread per stream: an open stream is an inbox, a task and its socket (docs/capacity.md,
-"Event streams"); the hub's one tick stands in for every stream's timers. Blocking work (the request pipeline's token
-verification and SQL, snapshots, the caller re-check, open-stream marks) runs on a small
-bounded thread pool (`SSE_BLOCKING_THREADS`), never on the loop. The request pipeline runs
-unchanged on that pool (shared/web/asgi.py): the handler calls `event_stream()` there, which
-opens the stream on the hub *before* reading the snapshot (nothing published in between is
-lost) and returns an `EventStream` response; the async adapter then serves it.
+"Event streams"); the hub's one tick stands in for every stream's timers. Blocking work (the
+request pipeline's token verification and SQL, snapshots, the caller re-checks, open-stream
+marks) runs on a small bounded thread pool (`SSE_BLOCKING_THREADS`), never on the loop. The
+request pipeline runs unchanged on that pool (shared/web/asgi.py): the handler calls
+`event_stream()` there, which opens the stream on the hub *before* reading the snapshot
+(nothing published in between is lost) and returns an `EventStream` response; the async
+adapter then serves it with `pump`.
 """
 
 from __future__ import annotations
