@@ -19,7 +19,8 @@ Otherwise the frame joins the stream's inbox and the task, once woken, takes eve
 queued and writes it in one send — so a frame never overtakes one queued before it, and a
 reader that stops reading fills its inbox and overflows exactly as before.
 
-One hub tick (every TICK_S, ≤ 1 s) replaces every per-stream timer: it writes keep-alives to
+One hub tick (every second, or a quarter of SSE_KEEPALIVE_S or STREAM_RECHECK_S when that is
+shorter) replaces every per-stream timer: it writes keep-alives to
 idle streams, ends streams past their deadline, notices closed connections, and re-checks
 the callers of every stream that is due in ONE job on the blocking pool (`sse.run_guards`)
 instead of a job and a timer per stream. When the hub's connection drops, it re-subscribes
