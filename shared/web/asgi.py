@@ -129,6 +129,7 @@ class _Streamed(AsgiResponse):
         try:
             # The start goes through the middleware (it notes that the response started).
             await send({"type": "http.response.start", "status": status, "headers": headers})
+            del headers  # ≈ 0.75 KB a stream otherwise holds for its life (tracemalloc)
             cycle = _uvicorn_cycle(receive)
             if cycle is not None:
                 # Body messages past the start pass every middleware's send unchanged
