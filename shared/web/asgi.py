@@ -161,8 +161,8 @@ class _Wire:
     frame as uvicorn's send writes a chunked body message — into the transport, unless the
     connection is gone or flow control paused writing (then False, and the stream's task
     sends it through uvicorn, which waits for the socket). Saves the stream task's wake, its
-    step and the send chain per frame: the loop's CPU per frame fell from ≈ 60 to ≈ 15 µs
-    (docs/performance.md, "Event streams")."""
+    step and the send chain per frame: the server's CPU per frame at 1,000 streams fell from
+    83 to 12 µs in the same kind of run (docs/performance.md, "Event streams")."""
 
     __slots__ = ("_cycle", "_flow", "_transport")
 
