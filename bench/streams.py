@@ -27,6 +27,16 @@ streams fill the server as Cloud Run's concurrency of 1,000 (catalogue) fills an
   that size's blasts: what one more stream costs once the server is warm, without the first
   requests' one-off growth (pools, caches, the blocking threads' stacks) that
   `stream_rss_kb_per_stream` spreads over the streams;
+- stream_server_rss_mb_warm, stream_rss_kb_per_stream_warm: the same per-stream figure from
+  a warm baseline — VmRSS after WARM_UP streams were opened (OPEN_CONCURRENCY at once, as
+  the measured ones open) and closed again — i.e. (VmRSS at 1,000 − warm VmRSS) / 1,000.
+  `stream_rss_kb_per_stream` keeps its meaning (from a server that has answered nothing),
+  but spreads the first requests' one-off growth (≈ 50 MB on this stack: lazy imports of
+  SQLAlchemy, pg8000, firebase-admin and google-auth, the pools, the blocking threads, the
+  allocator's high-water from 50 streams opening at once) over the 1,000 streams; an
+  instance pays that once whatever its streams. The warm figure is what each stream costs
+  on an instance that has served streams before, over the whole range 0 → 1,000 (the
+  marginal one measures 200 → 1,000 only);
 - stream_server_threads_1000: threads of that process tree with 1,000 streams open (a
   stream holds no thread: the loop, the bounded blocking pool, the runtime's own);
 - stream_server_cpu_us_per_frame_{200,1000}: the stream server's CPU time (all threads) over
@@ -72,6 +82,8 @@ OPEN_CONCURRENCY = 50  # streams opening at once (each reads PostgreSQL through 
 ARRIVAL_TIMEOUT_S = 30.0
 OPEN_TIMEOUT_S = 30.0
 PROBE_S = 3.0
+WARM_UP = 100  # streams opened and closed before the warm baseline
+WARM_SETTLE_S = 3.0  # for the server to notice the warm-up streams closed (its tick: ≤ 1 s)
 HEARTBEATS = "presence:heartbeats"
 AVAILABLE = "presence:available"
 API_KEY = "fake-api-key"  # the emulator accepts any key
@@ -130,6 +142,8 @@ async def _measure(stack: LocalStack, server: FunctionServer) -> dict[str, float
         ids = await _log_in(sender, tokens, mitras)
         rss_idle = _rss_kb(stream_server)
         results["stream_server_rss_mb_idle"] = round(rss_idle / 1024, 1)
+        rss_warm = await _warm_up(server.url, stream_server, list(tokens.values())[:WARM_UP])
+        results["stream_server_rss_mb_warm"] = round(rss_warm / 1024, 1)
         streams = Streams(server.url)
         try:
             opened = 0
@@ -167,6 +181,7 @@ async def _measure(stack: LocalStack, server: FunctionServer) -> dict[str, float
             rss_1000 = _rss_kb(stream_server)
             results["stream_server_rss_mb_1000"] = round(rss_1000 / 1024, 1)
             results["stream_rss_kb_per_stream"] = round((rss_1000 - rss_idle) / max(SIZES), 1)
+            results["stream_rss_kb_per_stream_warm"] = round((rss_1000 - rss_warm) / max(SIZES), 1)
             low, high = min(SIZES), max(SIZES)
             results["stream_server_rss_mb_200"] = round(rss[low] / 1024, 1)
             results["stream_rss_kb_per_stream_marginal"] = round(
@@ -183,6 +198,18 @@ async def _measure(stack: LocalStack, server: FunctionServer) -> dict[str, float
     valkey.close()
     engine.dispose()
     return results
+
+
+async def _warm_up(base_url: str, pid: int, tokens: list[str]) -> int:
+    """Open a stream per token (as the measured streams open, OPEN_CONCURRENCY at once),
+    close them all, let the server notice, and return its VmRSS (KiB): the baseline of a
+    server that has served streams before — its first requests' imports, pools, blocking
+    threads and allocator high-water already paid."""
+    warm = Streams(base_url)
+    await warm.open(tokens)
+    await warm.close()
+    await asyncio.sleep(WARM_SETTLE_S)
+    return _rss_kb(pid)
 
 
 # -- set-up ------------------------------------------------------------------------------

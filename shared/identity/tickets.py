@@ -44,7 +44,7 @@ from shared.store.live import tickets as live
 from shared.store.mitras import MitraRow
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Connection
+    from uuid import UUID
 
 _TICKET = re.compile(r"^[A-Za-z0-9_-]{43}$")  # token_urlsafe(32)
 
@@ -198,31 +198,53 @@ def _operator_guard(caller: OperatorCaller, min_rank: int) -> Callable[[], str |
 
 
 def _client_guard(caller: ClientCaller) -> Callable[[], str | None]:
-    return _profile_guard(
-        caller.user, lambda connection: clients.by_id(connection, caller.client.id)
-    )
+    return ProfileGuard(caller.user, clients, caller.client.id)
 
 
 def _mitra_guard(caller: MitraCaller) -> Callable[[], str | None]:
-    return _profile_guard(caller.user, lambda connection: mitras.by_id(connection, caller.mitra.id))
+    return ProfileGuard(caller.user, mitras, caller.mitra.id)
 
 
-def _profile_guard(
-    user: FirebaseUser, profile_row: Callable[[Connection], ClientRow | MitraRow | None]
-) -> Callable[[], str | None]:
+class ProfileGuard:
     """Clients and mitras lose an open stream the same ways: the token expires, the profile
-    is gone or now belongs to another Firebase user, or the profile is suspended."""
+    is gone or now belongs to another Firebase user, or the profile is suspended.
 
-    def check() -> str | None:
-        if _expired(user.expires_at):
+    Called, it re-checks one stream with one row read; `check_many` re-checks many streams
+    of one table with one read (shared.web.sse.run_guards groups guards by `batch_key`): at
+    1,000 streams and STREAM_RECHECK_S = 20 that is one query a second instead of fifty."""
+
+    __slots__ = ("_profile_id", "_store", "_user", "batch_key")
+
+    def __init__(self, user: FirebaseUser, store: Any, profile_id: UUID) -> None:
+        self._user = user
+        self._store = store  # shared.store.clients or shared.store.mitras
+        self._profile_id = profile_id
+        self.batch_key = store.__name__
+
+    def __call__(self) -> str | None:
+        if _expired(self._user.expires_at):
             return "token_expired"
         with db.read() as connection:
-            row = profile_row(connection)
-        if row is None or row.firebase_uid != user.uid:
+            row = self._store.by_id(connection, self._profile_id)
+        return self._verdict(row)
+
+    def check_many(self, guards: list[ProfileGuard]) -> list[str | None]:
+        """The verdicts of `guards` (all of this one's `batch_key`), in order."""
+        expired = [_expired(guard._user.expires_at) for guard in guards]
+        ids = [guard._profile_id for guard, gone in zip(guards, expired, strict=True) if not gone]
+        rows: dict[UUID, ClientRow | MitraRow] = {}
+        if ids:
+            with db.read() as connection:
+                rows = self._store.by_ids(connection, ids)
+        return [
+            "token_expired" if gone else guard._verdict(rows.get(guard._profile_id))
+            for guard, gone in zip(guards, expired, strict=True)
+        ]
+
+    def _verdict(self, row: ClientRow | MitraRow | None) -> str | None:
+        if row is None or row.firebase_uid != self._user.uid:
             return "signed_out"
         return "suspended" if row.suspended else None
-
-    return check
 
 
 VIEWER_STREAM = Streaming(VIEWER, "admin")

@@ -11,11 +11,22 @@ close, the local recipients this hub reached with the offer or whose snapshot li
 is the route's knowledge, not the hub's: the route passes a `topics` callback. A stream never
 holds a Valkey connection of its own (scale.md point 2).
 
-Fan-out cost: each message is framed ONCE (bytes) and the same bytes go to every local
-stream's inbox; a stream's task wakes, takes everything queued and writes it in one send, so
-a burst (an offer and a chat message together) costs one write. When the hub's connection
-drops, it re-subscribes and sends every local stream `RESYNC` (a fresh snapshot). The hub
-also renews every local stream's open-stream mark in one round trip per keep-alive interval.
+Fan-out cost: each message is framed ONCE (bytes). A stream whose task is idle (nothing
+queued, its socket writable) has a `wire`: the hub writes the frame straight into its socket
+from the dispatch, without waking the stream's task (docs/performance.md, "Event streams":
+the inbox's wake, the task step and the ASGI send chain were a third of the loop's samples,
+beside uvloop's own stepping of those tasks).
+Otherwise the frame joins the stream's inbox and the task, once woken, takes everything
+queued and writes it in one send — so a frame never overtakes one queued before it, and a
+reader that stops reading fills its inbox and overflows exactly as before.
+
+One hub tick (every second, or a quarter of SSE_KEEPALIVE_S or STREAM_RECHECK_S when that is
+shorter) replaces every per-stream timer: it writes keep-alives to
+idle streams, ends streams past their deadline, notices closed connections, and re-checks
+the callers of every stream that is due in ONE job on the blocking pool (`sse.run_guards`)
+instead of a job and a timer per stream. When the hub's connection drops, it re-subscribes
+and sends every local stream `RESYNC` (a fresh snapshot). The hub also renews every local
+stream's open-stream mark in one round trip per keep-alive interval.
 """
 
 from __future__ import annotations
@@ -25,6 +36,8 @@ import contextlib
 import contextvars
 import functools
 import json
+import math
+import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -58,6 +71,33 @@ REACHED_SIZE = 20_000
 # where they would claim someone is typing now. A substring test: no JSON parse per message.
 EPHEMERAL_MARK = '"type": "chat.typing"'
 SUBSCRIBE_TIMEOUT_S = 5.0
+KEEPALIVE = sse.KEEPALIVE.encode()
+
+# What a stream's task may find in its inbox besides frames (bytes), sse.RESYNC and
+# sse.OVERFLOW: the hub tick's verdicts.
+GONE = object()  # the client disconnected
+END = object()  # the stream reached its deadline (SSE_MAX_STREAM_S)
+KEEPALIVE_DUE = object()  # nothing sent for SSE_KEEPALIVE_S, and the stream had no wire
+
+
+class Verdict:
+    """A re-check's reason to end the stream (`stream.closed`)."""
+
+    __slots__ = ("reason",)
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+
+class Wire(Protocol):
+    """Writes one frame straight into a stream's socket and says True, or says False
+    (paused by flow control, closing) and writes nothing: the frame then goes through the
+    stream's task, which waits for the socket as the ASGI server's send does."""
+
+    def __call__(self, frame: bytes) -> bool: ...
+
+    def lost(self) -> bool: ...
+
 
 T = TypeVar("T")
 
@@ -90,9 +130,23 @@ async def blocking(fn: Callable[..., T], *args: Any) -> T:
 
 class AsyncStream:
     """A local stream's inbox: a bounded list and, while its task sleeps, the one future
-    that wakes it (lighter than an asyncio.Queue: the fan-out touches it once per frame)."""
+    that wakes it (lighter than an asyncio.Queue: the fan-out touches it once per frame),
+    with the state the hub tick reads (no timer of its own)."""
 
-    __slots__ = ("audience", "channel", "gone", "pending", "recipient_id", "waiter")
+    __slots__ = (
+        "audience",
+        "channel",
+        "deadline",
+        "gone",
+        "guard",
+        "next_check",
+        "pending",
+        "recipient_id",
+        "sent_at",
+        "waiter",
+        "wire",
+        "writer",
+    )
 
     def __init__(self, audience: str, recipient_id: str) -> None:
         self.audience = audience
@@ -101,8 +155,22 @@ class AsyncStream:
         self.pending: list[Any] = []
         self.waiter: asyncio.Future[None] | None = None
         self.gone = False
+        # The stream's direct writer (None: no ASGI server support), and `wire`, the same
+        # but only while the task sleeps on an empty inbox: the one state in which writing a
+        # frame now is exactly what the task would do next.
+        self.writer: Wire | None = None
+        self.wire: Wire | None = None
+        self.sent_at = time.monotonic()
+        self.deadline = math.inf
+        self.next_check = math.inf
+        self.guard: Callable[[], str | None] | None = None
 
     def offer(self, item: Any) -> None:
+        wire = self.wire
+        if wire is not None and item.__class__ is bytes and wire(item):
+            self.sent_at = time.monotonic()
+            return
+        self.wire = None  # later frames queue behind this item, in order
         if len(self.pending) >= QUEUE_SIZE:
             # Drop everything queued: the app reconnects and gets a snapshot instead.
             self.pending = [sse.OVERFLOW]
@@ -116,10 +184,12 @@ class AsyncStream:
         """Everything offered since the last take, waiting for at least one item."""
         while not self.pending:
             self.waiter = asyncio.get_running_loop().create_future()
+            self.wire = self.writer
             try:
                 await self.waiter
             finally:
                 self.waiter = None
+                self.wire = None
         items, self.pending = self.pending, []
         return items
 
@@ -130,6 +200,13 @@ class AsyncHub:
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
         self._streams: dict[str, set[AsyncStream]] = {}
+        # audience → recipient id → the same sets: a broadcast's local recipients without a
+        # scan of every channel (that scan was 8% of the loop's time per broadcast).
+        self._local: dict[str, dict[str, set[AsyncStream]]] = {}
+        # Streams being served (past their first frame), visited by the tick.
+        self._served: set[AsyncStream] = set()
+        self._ticker: asyncio.Task[None] | None = None
+        self._rechecks: set[asyncio.Task[None]] = set()
         self._task: asyncio.Task[None] | None = None
         self._subscribed = asyncio.Event()
         self._redis: redis.asyncio.Redis | None = None
@@ -165,7 +242,11 @@ class AsyncHub:
 
     async def open(self, audience: str, recipient_id: str) -> AsyncStream:
         stream = AsyncStream(audience, recipient_id)
-        self._streams.setdefault(stream.channel, set()).add(stream)
+        group = self._streams.get(stream.channel)
+        if group is None:
+            group = self._streams[stream.channel] = set()
+            self._local.setdefault(audience, {})[recipient_id] = group
+        group.add(stream)
         if self._task is None or self._task.done():
             self._task = self.loop.create_task(self._run(), name="sse-hub")
         try:
@@ -176,11 +257,76 @@ class AsyncHub:
         return stream
 
     def close(self, stream: AsyncStream) -> None:
+        self._served.discard(stream)
         streams = self._streams.get(stream.channel)
         if streams is not None:
             streams.discard(stream)
             if not streams:
                 del self._streams[stream.channel]
+                local = self._local.get(stream.audience)
+                if local is not None:
+                    local.pop(stream.recipient_id, None)
+
+    def serve(self, stream: AsyncStream) -> None:
+        """From now on the tick keeps `stream` (keep-alives, re-checks, deadline, its
+        connection's end)."""
+        self._served.add(stream)
+        if self._ticker is None or self._ticker.done():
+            self._ticker = self.loop.create_task(self._tick(), name="sse-tick")
+
+    async def _tick(self) -> None:
+        from shared.config import get_config
+
+        config = get_config()
+        keepalive, recheck = config.sse_keepalive_s, config.stream_recheck_s
+        period = min(1.0, keepalive / 4, recheck / 4)
+        while True:
+            await asyncio.sleep(period)
+            try:
+                self._visit(time.monotonic(), keepalive, recheck)
+            except Exception as exc:  # the tick must outlive any failure
+                log_event(logger, 40, "event stream tick failed", error=type(exc).__name__)
+
+    def _visit(self, now: float, keepalive: float, recheck: float) -> None:
+        due: list[AsyncStream] = []
+        for stream in list(self._served):
+            writer = stream.writer
+            if stream.gone:
+                continue
+            if writer is not None and writer.lost():
+                stream.gone = True
+                stream.offer(GONE)
+            elif now >= stream.deadline:
+                stream.deadline = math.inf
+                stream.offer(END)
+            else:
+                if now - stream.sent_at >= keepalive:
+                    wire = stream.wire
+                    if wire is None or not wire(KEEPALIVE):
+                        stream.offer(KEEPALIVE_DUE)
+                    stream.sent_at = now
+                if stream.guard is not None and now >= stream.next_check:
+                    stream.next_check = math.inf  # until this re-check answers
+                    due.append(stream)
+        if due:
+            task = self.loop.create_task(self._recheck(due, recheck))
+            self._rechecks.add(task)
+            task.add_done_callback(self._rechecks.discard)
+
+    async def _recheck(self, streams: list[AsyncStream], recheck: float) -> None:
+        """One job on the blocking pool re-checks every due stream's caller."""
+        checked = [stream for stream in streams if stream.guard is not None]
+        try:
+            verdicts = await blocking(sse.run_guards, [stream.guard for stream in checked])
+        except Exception as exc:  # the pool is shutting down: the next tick tries again
+            log_event(logger, 30, "stream re-checks not run", error=type(exc).__name__)
+            verdicts = [None] * len(checked)
+        now = time.monotonic()
+        for stream in streams:
+            stream.next_check = now + recheck
+        for stream, verdict in zip(checked, verdicts, strict=True):
+            if verdict is not None:
+                stream.offer(Verdict(verdict))
 
     async def attach(
         self, stream: AsyncStream, topics: Iterable[str], last_event_id: str | None
@@ -294,12 +440,7 @@ class AsyncHub:
     async def _broadcast(self, raw: str) -> None:
         message = json.loads(raw)
         to = message.pop("to", {})
-        prefix = f"events:{to.get('audience')}:"
-        local = {
-            ch[len(prefix) :]: list(streams)
-            for ch, streams in self._streams.items()
-            if ch.startswith(prefix)
-        }
+        local = self._local.get(str(to.get("audience")), {})
         excluded = set(to.get("exclude", ()))
         if to.get("kind") == "reached":
             reached = self._reached.pop(str(to.get("topic")), set())
@@ -324,7 +465,7 @@ class AsyncHub:
         frame = _frame(message["id"], message["type"], payload)
         for recipient in candidates:
             # Streams that closed while Valkey answered are gone from the hub: skip them.
-            for stream in local[recipient]:
+            for stream in list(local.get(recipient, ())):
                 stream.offer(frame)
 
     def _to_all(self, item: Any) -> None:

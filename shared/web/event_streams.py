@@ -1,13 +1,14 @@
 """The apps' event streams on asyncio: the loop that serves one stream (the `events`
 function, functions/events/), fed by the process's hub (shared/web/event_hub.py).
 
-No thread per stream: an open stream is an inbox, a task, a timer and its socket
-(docs/capacity.md, "Event streams"). Blocking work (the request pipeline's token
-verification and SQL, snapshots, the caller re-check, open-stream marks) runs on a small
-bounded thread pool (`SSE_BLOCKING_THREADS`), never on the loop. The request pipeline runs
-unchanged on that pool (shared/web/asgi.py): the handler calls `event_stream()` there, which
-opens the stream on the hub *before* reading the snapshot (nothing published in between is
-lost) and returns an `EventStream` response; the async adapter then serves it.
+No thread per stream: an open stream is an inbox, a task and its socket (docs/capacity.md,
+"Event streams"); the hub's one tick stands in for every stream's timers. Blocking work (the
+request pipeline's token verification and SQL, snapshots, the caller re-checks, open-stream
+marks) runs on a small bounded thread pool (`SSE_BLOCKING_THREADS`), never on the loop. The
+request pipeline runs unchanged on that pool (shared/web/asgi.py): the handler calls
+`event_stream()` there, which opens the stream on the hub *before* reading the snapshot
+(nothing published in between is lost) and returns an `EventStream` response; the async
+adapter then serves it with `pump`.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import random
 import secrets
+import time
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import Any
 
@@ -24,12 +26,20 @@ from shared.events import envelope
 from shared.log import get_logger, log_event
 from shared.store.live import streams as open_streams
 from shared.web import sse
-from shared.web.event_hub import AsyncStream, blocking, current_hub, executor
+from shared.web.event_hub import (
+    END,
+    GONE,
+    KEEPALIVE,
+    KEEPALIVE_DUE,
+    AsyncStream,
+    Verdict,
+    Wire,
+    blocking,
+    current_hub,
+    executor,
+)
 
 logger = get_logger("halo.sse")
-
-_TICK = object()  # a stream's timer: keep-alive, re-check, mark refresh or deadline may be due
-_GONE = object()  # the client disconnected
 
 Snapshot = Callable[[], dict[str, Any]]
 Topics = Callable[[dict[str, Any]], Iterable[str]]
@@ -73,9 +83,12 @@ class _OpenMark:
             log_event(logger, 30, "open-stream mark not cleared", error=type(exc).__name__)
 
 
-class EventStream(Response):
-    """The answer of a stream route: status and headers are decided by the request pipeline
-    (CORS, X-Request-Id); the body is served by `pump` on the loop."""
+class Plan:
+    """What serving a stream needs once its response has started: the hub's inbox, the
+    first frames, and the means of a fresh snapshot and of the re-check. Kept apart from
+    the Flask response, which is let go once the headers are sent."""
+
+    __slots__ = ("first", "guard", "mark", "missed", "snapshot", "stream", "topics")
 
     def __init__(
         self,
@@ -87,104 +100,114 @@ class EventStream(Response):
         guard: sse.Guard | None,
         mark: _OpenMark,
     ) -> None:
-        super().__init__(status=200, mimetype=sse.MIMETYPE, headers=sse.HEADERS)
-        self.live = stream
-        self.first = first
-        self.missed = missed
+        self.stream = stream
+        self.first: bytes | None = first
+        self.missed: list[bytes] | None = missed
         self.snapshot = snapshot
         self.topics = topics
         self.guard = guard
         self.mark = mark
 
+
+class EventStream(Response):
+    """The answer of a stream route: status and headers are decided by the request pipeline
+    (CORS, X-Request-Id); the body is served by `pump` on the loop."""
+
+    def __init__(self, plan: Plan) -> None:
+        super().__init__(status=200, mimetype=sse.MIMETYPE, headers=sse.HEADERS)
+        self.plan = plan
+
     def discard(self) -> None:
         """Never served (a HEAD request): leave the hub and the open-stream marks."""
-        current_hub().close(self.live)
-        if self.mark.tracked:
-            asyncio.get_running_loop().run_in_executor(executor(), self.mark.clear)
+        current_hub().close(self.plan.stream)
+        if self.plan.mark.tracked:
+            asyncio.get_running_loop().run_in_executor(executor(), self.plan.mark.clear)
 
-    async def pump(
-        self,
-        send: Callable[[bytes], Awaitable[None]],
-        receive: Callable[[], Awaitable[MutableMapping[str, Any]]],
-    ) -> None:
-        """Snapshot, missed frames, then live frames, keep-alives and re-checks until the
-        deadline, a re-check's verdict, an overflow or the client leaving."""
-        from shared.config import get_config
 
-        config = get_config()
-        the_hub = current_hub()
-        stream = self.live
-        loop = asyncio.get_running_loop()
-        keepalive, recheck = config.sse_keepalive_s, config.stream_recheck_s
-        now = loop.time()
-        deadline = now + config.sse_max_stream_s
+async def pump(
+    plan: Plan,
+    send: Callable[[bytes], Awaitable[None]],
+    receive: Callable[[], Awaitable[MutableMapping[str, Any]]],
+    writer: Wire | None,
+) -> None:
+    """Snapshot, missed frames, then live frames until the deadline, a re-check's verdict,
+    an overflow or the client leaving. The hub writes frames into `writer` (when the ASGI
+    server offers one) while this task sleeps; its tick sends keep-alives, re-checks the
+    caller and notices the end of the connection. Without a writer, the task does the
+    writing and a watcher task reads the client's disconnect."""
+    from shared.config import get_config
+
+    config = get_config()
+    the_hub = current_hub()
+    stream = plan.stream
+    loop = asyncio.get_running_loop()
+    now = time.monotonic()
+    stream.deadline = now + config.sse_max_stream_s
+    if plan.guard is not None:
+        stream.guard = plan.guard
         # The first re-check is spread over the interval, so streams opened together (a
         # deploy, a reconnect wave) do not re-check together.
-        next_check = now + recheck * random.uniform(0.5, 1)
-        next_keepalive = now + keepalive
-        period = min(keepalive, recheck if self.guard is not None else keepalive)
-        timer: asyncio.TimerHandle | None = None
-
-        def tick() -> None:
-            nonlocal timer
-            stream.offer(_TICK)
-            timer = loop.call_later(period, tick)
-
-        async def watch() -> None:
-            while (await receive())["type"] != "http.disconnect":
-                pass
-            stream.gone = True
-            stream.offer(_GONE)
-
-        if self.mark.tracked:
-            the_hub.track(self.mark)
-        watcher = loop.create_task(watch())
-        ending = loop.call_at(deadline, stream.offer, _TICK)
-        try:
-            await send(b"".join((sse.RETRY.encode(), self.first, *self.missed)))
-            timer = loop.call_later(period, tick)
-            while not stream.gone:
-                batch: list[bytes] = []
-                for item in await stream.take():
-                    if item is _GONE or item is sse.OVERFLOW:
-                        return
-                    if item is sse.RESYNC:
-                        batch.append(await self._fresh_snapshot())
-                    elif isinstance(item, bytes):
-                        batch.append(item)
-                now = loop.time()
-                if now >= deadline:
+        stream.next_check = now + config.stream_recheck_s * random.uniform(0.5, 1)
+    stream.writer = writer
+    watcher = None if writer is not None else loop.create_task(_watch(stream, receive))
+    mark = plan.mark
+    if mark.tracked:
+        the_hub.track(mark)
+    try:
+        first, missed = plan.first or b"", plan.missed or []
+        plan.first = plan.missed = None  # sent once; not held for the stream's life
+        await send(b"".join((sse.RETRY.encode(), first, *missed)))
+        del first, missed
+        stream.sent_at = time.monotonic()
+        the_hub.serve(stream)
+        while True:
+            batch: list[bytes] = []
+            keepalive = False
+            verdict: str | None = None
+            for item in await stream.take():
+                if item is GONE or item is END or item is sse.OVERFLOW:
                     return
-                # Frames go out before a due re-check: the re-check waits for a thread and
-                # a row read, and a frame already queued must not wait with it.
-                if batch:
-                    await send(b"".join(batch))
-                    next_keepalive = loop.time() + keepalive
-                elif now >= next_keepalive:
-                    await send(sse.KEEPALIVE.encode())
-                    next_keepalive = now + keepalive
-                if self.guard is not None and now >= next_check:
-                    reason = await blocking(sse.run_guard, self.guard)
-                    if reason is not None:
-                        await send(sse.closing_frame(reason).encode())
-                        return
-                    next_check = now + recheck
-        finally:
-            if timer is not None:
-                timer.cancel()
-            ending.cancel()
+                if item is sse.RESYNC:
+                    batch.append(await _fresh_snapshot(plan))
+                elif item.__class__ is bytes:
+                    batch.append(item)
+                elif item is KEEPALIVE_DUE:
+                    keepalive = True
+                elif isinstance(item, Verdict):
+                    verdict = item.reason
+                    break
+            if batch:
+                await send(b"".join(batch))
+                stream.sent_at = time.monotonic()
+            elif keepalive:
+                await send(KEEPALIVE)
+            if verdict is not None:
+                await send(sse.closing_frame(verdict).encode())
+                return
+    finally:
+        if watcher is not None:
             watcher.cancel()
-            the_hub.close(stream)
-            the_hub.untrack(self.mark)
-            if self.mark.tracked:
-                # Not awaited: the task may be cancelled; the pool runs it regardless.
-                loop.run_in_executor(executor(), self.mark.clear)
+        the_hub.close(stream)
+        the_hub.untrack(mark)
+        if mark.tracked:
+            # Not awaited: the task may be cancelled; the pool runs it regardless.
+            loop.run_in_executor(executor(), mark.clear)
 
-    async def _fresh_snapshot(self) -> bytes:
-        data = await blocking(self.snapshot)
-        if self.topics is not None:
-            await current_hub().attach(self.live, self.topics(data), None)
-        return sse.format_event(envelope("snapshot", data)).encode()
+
+async def _watch(
+    stream: AsyncStream, receive: Callable[[], Awaitable[MutableMapping[str, Any]]]
+) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
+    stream.gone = True
+    stream.offer(GONE)
+
+
+async def _fresh_snapshot(plan: Plan) -> bytes:
+    data = await blocking(plan.snapshot)
+    if plan.topics is not None:
+        await current_hub().attach(plan.stream, plan.topics(data), None)
+    return sse.format_event(envelope("snapshot", data)).encode()
 
 
 def event_stream(
@@ -212,12 +235,5 @@ def event_stream(
         raise
     mark = _OpenMark(audience, str(recipient_id), sse.keepalive_interval_s())
     mark.refresh()
-    return EventStream(
-        stream=stream,
-        first=sse.format_event(envelope("snapshot", data)).encode(),
-        missed=missed or [],
-        snapshot=snapshot,
-        topics=topics,
-        guard=guard,
-        mark=mark,
-    )
+    first = sse.format_event(envelope("snapshot", data)).encode()
+    return EventStream(Plan(stream, first, missed or [], snapshot, topics, guard, mark))

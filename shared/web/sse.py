@@ -98,6 +98,32 @@ def run_guard(guard: Guard) -> str | None:
         return None
 
 
+def run_guards(guards: list[Guard | None]) -> list[str | None]:
+    """The verdicts of many streams' guards, in one job on the blocking pool (the events
+    function's hub tick re-checks every due stream together). Guards that share a
+    `batch_key` are re-checked together by the first one's `check_many` (one row read for
+    all: shared.identity.tickets.ProfileGuard); a failure keeps those streams open, as
+    `run_guard` does."""
+    verdicts: list[str | None] = [None] * len(guards)
+    batches: dict[str, list[int]] = {}
+    for index, guard in enumerate(guards):
+        key = getattr(guard, "batch_key", None)
+        if key is not None:
+            batches.setdefault(key, []).append(index)
+        elif guard is not None:
+            verdicts[index] = run_guard(guard)
+    for indexes in batches.values():
+        batch: list[Any] = [guards[index] for index in indexes]
+        try:
+            found = batch[0].check_many(batch)
+        except Exception as exc:
+            log_event(logger, 30, "stream re-check failed", error=type(exc).__name__)
+            continue
+        for index, verdict in zip(indexes, found, strict=True):
+            verdicts[index] = verdict
+    return verdicts
+
+
 # -- the thread hub (admin function) ----------------------------------------------------------
 
 

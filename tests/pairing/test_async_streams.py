@@ -13,10 +13,14 @@ from collections.abc import Coroutine
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+import sqlalchemy as sa
+
 from shared import events
 
 FRAME = re.compile(rb"^event: (\S+)\ndata: (.*)$", re.MULTILINE)
 STREAMS = 40
+SUSPEND_MITRA = "UPDATE mitras SET status = 'suspended' WHERE id = :id"
+SUSPEND_CLIENT = "UPDATE clients SET status = 'suspended' WHERE id = :id"
 T = TypeVar("T")
 
 
@@ -140,3 +144,73 @@ def test_a_reader_that_stops_reading_holds_up_no_other_stream(stack, client_with
             other.close()
 
     assert run(scenario()) == {"n": 1}
+
+
+async def _frames_for(reader: asyncio.StreamReader, seconds: float) -> tuple[list[str], bool]:
+    """The event names (and keep-alive comments, as ":") read for `seconds`, and whether
+    the stream ended meanwhile."""
+    names: list[str] = []
+    buffer = b""
+    loop = asyncio.get_running_loop()
+    until = loop.time() + seconds
+    while (left := until - loop.time()) > 0:
+        try:
+            chunk = await asyncio.wait_for(reader.read(65536), left)
+        except TimeoutError:
+            break
+        if not chunk:
+            return names, True
+        frames = (buffer + chunk).split(b"\n\n")
+        buffer = frames.pop()
+        for frame in frames:
+            found = FRAME.search(frame)
+            if found is not None:
+                names.append(found.group(1).decode())
+            elif b": keep-alive" in frame:
+                names.append(":")
+    return names, False
+
+
+def test_rechecks_run_together_yet_end_only_the_streams_whose_caller_lost_the_right(
+    stack, database, make_mitra, make_client
+):
+    """The hub re-checks every due stream of the instance together (one read per table);
+    each stream still gets its own verdict."""
+    kept = [make_mitra() for _ in range(3)] + [make_client()]
+    lost = [make_mitra(), make_client()]
+    url = stack.servers["events"].url
+
+    def path(user: Any) -> str:
+        return "/api/mitra/events" if user in kept[:3] or user is lost[0] else "/api/client/events"
+
+    async def scenario() -> tuple[list[tuple[list[str], bool]], list[dict]]:  # type: ignore[type-arg]
+        streams = [await _open(url, path(user), user.headers) for user in kept + lost]
+        try:
+            await asyncio.gather(*(_until(reader, "snapshot") for reader, _ in streams))
+            # As an operator's suspension leaves the rows (tests/browser/test_stream_recheck.py
+            # goes through the admin API).
+            with database.begin() as connection:
+                for user, update in ((lost[0], SUSPEND_MITRA), (lost[1], SUSPEND_CLIENT)):
+                    connection.execute(sa.text(update), {"id": user.id})
+            closed = await asyncio.wait_for(
+                asyncio.gather(
+                    *(_until(reader, "stream.closed") for reader, _ in streams[len(kept) :])
+                ),
+                15,
+            )
+            # Three re-check intervals (STREAM_RECHECK_S is 1 s in the test stack).
+            still = await asyncio.gather(
+                *(_frames_for(reader, 3.5) for reader, _ in streams[: len(kept)])
+            )
+            return still, closed
+        finally:
+            for _, writer in streams:
+                writer.close()
+
+    still, closed = run(scenario())
+
+    assert [data for data in closed] == [{"reason": "suspended"}] * len(lost)
+    for names, ended in still:
+        assert not ended
+        assert "stream.closed" not in names
+        assert ":" in names  # keep-alives (SSE_KEEPALIVE_S is 1 s): the stream is served
