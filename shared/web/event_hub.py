@@ -219,6 +219,11 @@ class AsyncHub:
         self._refresher: asyncio.Task[None] | None = None
 
     @property
+    def served(self) -> frozenset[AsyncStream]:
+        """The streams being served now (past their first frame)."""
+        return frozenset(self._served)
+
+    @property
     def stream_count(self) -> int:
         return sum(len(group) for group in self._streams.values())
 
