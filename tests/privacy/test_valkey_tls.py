@@ -20,7 +20,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from shared.config import Config
+from shared import valkey
+from shared.config import Config, get_config
+from shared.store.live import keys
 from shared.valkey import tls_arguments
 
 
@@ -166,3 +168,30 @@ def test_a_server_signed_by_another_ca_is_refused(tls_valkey):
 
 def test_plain_urls_get_no_tls_arguments():
     assert tls_arguments(Config(valkey_url="redis://127.0.0.1:6379/0", valkey_ca_pem="x")) == {}
+
+
+def test_the_heartbeats_own_connection_talks_tls_too(tls_valkey, monkeypatch):
+    """The hot path's script call (valkey.HotScript) builds its connection like the pool's:
+    TLS with the configured CA, refused with another CA."""
+    url, ca_pem = tls_valkey
+    arguments = (0, 0, "", 60, 0, 1, 0, "")
+    unknown = ("presence:uid:no-such-uid", *keys.PRESENCE)
+    try:
+        for pem, works in ((ca_pem, True), (_pem(_ca()[1]), False)):
+            monkeypatch.setenv("VALKEY_URL", url)
+            monkeypatch.setenv("VALKEY_CA_PEM", pem)
+            get_config.cache_clear()
+            valkey.reset_client()
+            if works:
+                assert valkey.hot_script("presence_heartbeat")(unknown, arguments) == [
+                    "unknown",
+                    "",
+                ]
+                assert isinstance(valkey._own_connection(), redis.SSLConnection)
+            else:
+                with pytest.raises(redis.ConnectionError):
+                    valkey.hot_script("presence_heartbeat")(unknown, arguments)
+    finally:
+        monkeypatch.undo()
+        get_config.cache_clear()
+        valkey.reset_client()

@@ -53,9 +53,10 @@ def beat(
     the set, for when PostgreSQL says it is online, with the load (`held`, PostgreSQL's
     active sessions) and capacity override PostgreSQL gives, and in `presence:available`
     only when below that capacity."""
-    reply = valkey.script("presence_heartbeat")(
-        keys=[keys.uid_cache(firebase_uid), *keys.PRESENCE],
-        args=[
+    # The hot path's script call (valkey.HotScript): every online mitra, every interval.
+    reply = valkey.hot_script("presence_heartbeat")(
+        (keys.uid_cache(firebase_uid), *keys.PRESENCE),
+        (
             now_ms,
             cutoff_ms,
             resolved_mitra_id or "",
@@ -64,7 +65,7 @@ def beat(
             default_capacity,
             held,
             "" if max_customers is None else max_customers,
-        ],
+        ),
     )
     return Beat(str(reply[0]))
 
