@@ -1,5 +1,8 @@
 """Cold start: what every Cloud Run scale-out pays before it answers, measured in fresh
-interpreters. Medians of several runs, milliseconds.
+interpreters. Medians of RUNS rounds, milliseconds; each round runs every probe once, so
+a drift in the machine's speed (another process, the CPU's clock) reaches every figure alike
+instead of the few measured while it lasted (five runs of one probe after another moved a
+function by ±50 ms between quiet runs).
 
 - import_ms_<function>: `import functions.<function>.main`.
 - cold_first_answer_ms_<function>: that import plus the function's first real request,
@@ -16,7 +19,10 @@ interpreters. Medians of several runs, milliseconds.
   redis-py and pydantic-settings (its typed configuration). The gap between a function's
   `import_ms` and this floor is what our own modules and the libraries they choose to import
   eagerly cost. (Before the cold-start work the floor also counted SQLAlchemy, which every
-  function imported; now it loads on a function's first SQL statement.)
+  function imported; now it loads on a function's first SQL statement.) The floor and
+  functions-framework alone are imported as an entry module imports them, inside
+  `shared.startup.cold_start()` (no cyclic GC passes while loading), so the gap compares
+  like with like.
 """
 
 from __future__ import annotations
@@ -31,7 +37,7 @@ from typing import Any
 from devstack.stack import REPO_ROOT, LocalStack
 from shared.catalogue import load_catalogue
 
-RUNS = 5
+RUNS = 9
 RUNTIME = "functions_framework, redis, pydantic_settings"
 
 # function source → (method, path, whose token, expected status) of a cheap first request
@@ -48,6 +54,16 @@ _IMPORT_PROBE = """
 import time
 t = time.perf_counter()
 import {modules}
+print((time.perf_counter() - t) * 1000)
+"""
+
+# Libraries alone, loaded as an entry module loads them (shared/startup.py).
+_LIBRARY_PROBE = """
+import time
+t = time.perf_counter()
+from shared.startup import cold_start
+with cold_start():
+    import {modules}
 print((time.perf_counter() - t) * 1000)
 """
 
@@ -71,27 +87,20 @@ print(json.dumps({{"import": imported * 1000, "first": (imported + answered) * 1
 """
 
 
-def _median_of(probe: str, env: dict[str, str], key: str | None = None) -> float:
-    samples = []
-    for _ in range(RUNS):
-        out = subprocess.run(
-            [sys.executable, "-c", probe],
-            capture_output=True,
-            text=True,
-            cwd=REPO_ROOT,
-            env=env,
-            check=False,
-        )
-        if out.returncode != 0:
-            raise RuntimeError(f"cold-start probe failed: {out.stderr[-2000:]}")
-        last = out.stdout.strip().splitlines()[-1]
-        samples.append(float(json.loads(last)[key]) if key else float(last))
-    return round(statistics.median(samples), 1)
-
-
-def import_ms(modules: str, env: dict[str, str]) -> float:
-    """Median time to `import <modules>` in a fresh interpreter, ms."""
-    return _median_of(_IMPORT_PROBE.format(modules=modules), env)
+def _sample(probe: str, env: dict[str, str], key: str | None) -> float:
+    """One run of `probe` in a fresh interpreter: its last line (or that JSON's `key`)."""
+    out = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        env=env,
+        check=False,
+    )
+    if out.returncode != 0:
+        raise RuntimeError(f"cold-start probe failed: {out.stderr[-2000:]}")
+    last = out.stdout.strip().splitlines()[-1]
+    return float(json.loads(last)[key]) if key else float(last)
 
 
 def _tokens(stack: LocalStack) -> dict[str, str]:
@@ -134,13 +143,14 @@ def run(stack: LocalStack) -> dict[str, float]:
     env = {**os.environ, **stack.env(), "PYTHONPATH": str(REPO_ROOT)}
     env.pop("SETTINGS_CACHE_S", None)
     tokens = _tokens(stack)
-    results: dict[str, float] = {}
+    # figure name → (probe, its environment, the JSON key of its figure, or None)
+    probes: dict[str, tuple[str, dict[str, str], str | None]] = {}
     for entry in load_catalogue().http_functions():
-        results[f"import_ms_{entry.source}"] = import_ms(f"functions.{entry.source}.main", env)
+        module = f"functions.{entry.source}.main"
+        probes[f"import_ms_{entry.source}"] = (_IMPORT_PROBE.format(modules=module), env, None)
         first = FIRST_REQUESTS.get(entry.source)
         if first is not None:
             method, path, who, status = first
-            _online_again(stack, tokens["mitra"])  # the earlier probes may outlast a timeout
             probe = _FIRST_ANSWER_PROBE.format(
                 source=entry.source,
                 entry_point=entry.entry_point,
@@ -148,9 +158,16 @@ def run(stack: LocalStack) -> dict[str, float]:
                 path=path,
                 status=status,
             )
-            results[f"cold_first_answer_ms_{entry.source}"] = _median_of(
-                probe, {**env, "PROBE_AUTH": f"Bearer {tokens[who]}"}, key="first"
-            )
-    results["import_ms_functions_framework_alone"] = import_ms("functions_framework", env)
-    results["import_ms_runtime_floor"] = import_ms(RUNTIME, env)
-    return results
+            auth = {**env, "PROBE_AUTH": f"Bearer {tokens[who]}"}
+            probes[f"cold_first_answer_ms_{entry.source}"] = (probe, auth, "first")
+    for name, modules in (
+        ("functions_framework_alone", "functions_framework"),
+        ("runtime_floor", RUNTIME),
+    ):
+        probes[f"import_ms_{name}"] = (_LIBRARY_PROBE.format(modules=modules), env, None)
+    samples: dict[str, list[float]] = {name: [] for name in probes}
+    for _ in range(RUNS):
+        _online_again(stack, tokens["mitra"])  # a round may outlast the heartbeat timeout
+        for name, (probe, probe_env, key) in probes.items():
+            samples[name].append(_sample(probe, probe_env, key))
+    return {name: round(statistics.median(values), 1) for name, values in samples.items()}
