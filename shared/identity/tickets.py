@@ -24,10 +24,10 @@ import json
 import re
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from flask import Request
 
@@ -45,6 +45,8 @@ from shared.store.mitras import MitraRow
 
 if TYPE_CHECKING:
     from uuid import UUID
+
+    from sqlalchemy.engine import Connection
 
 _TICKET = re.compile(r"^[A-Za-z0-9_-]{43}$")  # token_urlsafe(32)
 
@@ -205,6 +207,19 @@ def _mitra_guard(caller: MitraCaller) -> Callable[[], str | None]:
     return ProfileGuard(caller.user, mitras, caller.mitra.id)
 
 
+class ProfileStore(Protocol):
+    """What a stream's re-check reads of its caller's profile: shared.store.clients or
+    shared.store.mitras."""
+
+    __name__: str
+
+    def by_id(self, connection: Connection, profile_id: UUID, /) -> ClientRow | MitraRow | None: ...
+
+    def by_ids(
+        self, connection: Connection, ids: list[UUID], /
+    ) -> Mapping[UUID, ClientRow | MitraRow]: ...
+
+
 class ProfileGuard:
     """Clients and mitras lose an open stream the same ways: the token expires, the profile
     is gone or now belongs to another Firebase user, or the profile is suspended.
@@ -215,9 +230,9 @@ class ProfileGuard:
 
     __slots__ = ("_profile_id", "_store", "_user", "batch_key")
 
-    def __init__(self, user: FirebaseUser, store: Any, profile_id: UUID) -> None:
+    def __init__(self, user: FirebaseUser, store: ProfileStore, profile_id: UUID) -> None:
         self._user = user
-        self._store = store  # shared.store.clients or shared.store.mitras
+        self._store = store
         self._profile_id = profile_id
         self.batch_key = store.__name__
 
@@ -232,7 +247,7 @@ class ProfileGuard:
         """The verdicts of `guards` (all of this one's `batch_key`), in order."""
         expired = [_expired(guard._user.expires_at) for guard in guards]
         ids = [guard._profile_id for guard, gone in zip(guards, expired, strict=True) if not gone]
-        rows: dict[UUID, ClientRow | MitraRow] = {}
+        rows: Mapping[UUID, ClientRow | MitraRow] = {}
         if ids:
             with db.read() as connection:
                 rows = self._store.by_ids(connection, ids)
