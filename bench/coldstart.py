@@ -16,7 +16,9 @@ function by ±50 ms between quiet runs).
 - import_ms_functions_framework_alone: functions-framework (with Flask) and nothing else.
 - import_ms_runtime_floor: what the lightest function (presence, whose heartbeat needs no
   SQL) cannot serve its first request without, whatever our code does — functions-framework,
-  redis-py and pydantic-settings (its typed configuration). The gap between a function's
+  redis-py and pydantic's models (its typed configuration and request models; until issue
+  19's second pass this was pydantic-settings, ≈ 40 ms more, which the configuration no
+  longer uses). The gap between a function's
   `import_ms` and this floor is what our own modules and the libraries they choose to import
   eagerly cost. (Before the cold-start work the floor also counted SQLAlchemy, which every
   function imported; now it loads on a function's first SQL statement.) The floor and
@@ -38,7 +40,7 @@ from devstack.stack import REPO_ROOT, LocalStack
 from shared.catalogue import load_catalogue
 
 RUNS = 9
-RUNTIME = "functions_framework, redis, pydantic_settings"
+RUNTIME = "functions_framework, redis, pydantic.main"
 
 # function source → (method, path, whose token, expected status) of a cheap first request
 FIRST_REQUESTS: dict[str, tuple[str, str, str, int]] = {

@@ -3,16 +3,31 @@
 Deployment-time facts only: where the stores are, secrets, sizing. Operator-editable
 product settings (search window, trial sessions, …) live in PostgreSQL and are read through
 `shared.domain.settings`.
+
+Every setting is a scalar named by its environment variable (case-insensitive), validated by
+pydantic at start. A pydantic model reads the environment itself rather than through
+pydantic-settings: for scalars that library only looks the names up, yet importing it (its
+.env, secrets-directory and cloud-provider sources) cost ≈ 40 ms of every function's cold
+start (docs/performance.md, "Cold start").
 """
 
 from __future__ import annotations
 
+import os
 import re
 from functools import lru_cache
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, Field, SecretStr, ValidationInfo, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 
 def _parses_as_rate(value: str) -> str:
@@ -29,8 +44,21 @@ def _parses_as_rate(value: str) -> str:
 RateLimit = Annotated[str, AfterValidator(_parses_as_rate)]
 
 
-class Config(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+class Config(BaseModel):
+    """`Config()` is the environment's configuration; `Config(name=value)` the same with
+    those settings given instead (tests)."""
+
+    # Defaults are validated too, as pydantic-settings did: a default rate must parse.
+    model_config = ConfigDict(extra="ignore", validate_default=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_environment(cls, given: Any) -> Any:
+        # Environment variables are strings; pydantic's lax mode reads "5", "0.5", "true"
+        # and the like into the fields' types, as it did behind pydantic-settings.
+        environment = {name.lower(): value for name, value in os.environ.items()}
+        found = {name: environment[name] for name in cls.model_fields if name in environment}
+        return {**found, **given} if isinstance(given, dict) else given
 
     # Relational store: either a URL (local, tests) or a Cloud SQL instance connection name.
     database_url: str | None = Field(
