@@ -25,9 +25,7 @@ if TYPE_CHECKING:
     from shared.domain import credit_adjustments, erasure
     from shared.domain.admin import clients
 else:
-    # Loaded with this resource's first request: each control-center route needs one domain
-    # module (erasure and rerouting, rare operator actions, reach the pairing and session
-    # domain); importing them all at start made this function's cold start the slowest.
+    # Loaded with this resource's first request (functions/admin/routes/__init__.py).
     credit_adjustments = lazy_module("shared.domain.credit_adjustments")
     erasure = lazy_module("shared.domain.erasure")
     clients = lazy_module("shared.domain.admin.clients")

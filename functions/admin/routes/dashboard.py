@@ -16,8 +16,7 @@ from shared.web import Call, Reply
 if TYPE_CHECKING:
     from shared.domain import dashboard
 else:
-    # The dashboard's figures (and the sweeper modules it reads) load with its first
-    # request, not at this function's cold start.
+    # Loaded with this resource's first request (functions/admin/routes/__init__.py).
     dashboard = lazy_module("shared.domain.dashboard")
 
 

@@ -35,7 +35,7 @@ from shared.web.sse import (
 if TYPE_CHECKING:
     from shared.domain import dashboard, orphans
 else:
-    # Loaded with the first dashboard stream, not at this function's cold start.
+    # Loaded with this resource's first request (functions/admin/routes/__init__.py).
     dashboard = lazy_module("shared.domain.dashboard")
     orphans = lazy_module("shared.domain.orphans")
 

@@ -13,8 +13,7 @@ from shared.web import Call, Reply
 if TYPE_CHECKING:
     from shared.domain import health
 else:
-    # Readiness (which imports the sweeper) loads with its first request, not at this
-    # function's cold start.
+    # Loaded with this resource's first request (functions/admin/routes/__init__.py).
     health = lazy_module("shared.domain.health")
 
 

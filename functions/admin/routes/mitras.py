@@ -24,9 +24,7 @@ if TYPE_CHECKING:
     from shared.domain import erasure
     from shared.domain.admin import mitras
 else:
-    # Loaded with this resource's first request: each control-center route needs one domain
-    # module (erasure and rerouting, rare operator actions, reach the pairing and session
-    # domain); importing them all at start made this function's cold start the slowest.
+    # Loaded with this resource's first request (functions/admin/routes/__init__.py).
     erasure = lazy_module("shared.domain.erasure")
     mitras = lazy_module("shared.domain.admin.mitras")
 

@@ -14,8 +14,7 @@ from shared.web.pagination import PageQuery, by_created, page_of
 if TYPE_CHECKING:
     from shared.domain.admin import packages
 else:
-    # Loaded with this resource's first request: the control center's routes each need one
-    # domain module, and importing them all at start made this function's cold start the slowest.
+    # Loaded with this resource's first request (functions/admin/routes/__init__.py).
     packages = lazy_module("shared.domain.admin.packages")
 
 

@@ -23,9 +23,7 @@ if TYPE_CHECKING:
     from shared.domain import reroute
     from shared.domain.admin import sessions
 else:
-    # Loaded with this resource's first request: each control-center route needs one domain
-    # module (erasure and rerouting, rare operator actions, reach the pairing and session
-    # domain); importing them all at start made this function's cold start the slowest.
+    # Loaded with this resource's first request (functions/admin/routes/__init__.py).
     reroute = lazy_module("shared.domain.reroute")
     sessions = lazy_module("shared.domain.admin.sessions")
 

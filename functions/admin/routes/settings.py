@@ -15,8 +15,7 @@ if TYPE_CHECKING:
     from shared.domain import settings
     from shared.domain.admin import settings as admin_settings
 else:
-    # Loaded with this resource's first request: the control center's routes each need one
-    # domain module, and importing them all at start made this function's cold start the slowest.
+    # Loaded with this resource's first request (functions/admin/routes/__init__.py).
     settings = lazy_module("shared.domain.settings")
     admin_settings = lazy_module("shared.domain.admin.settings")
 

@@ -13,7 +13,7 @@ from shared.web import Call
 if TYPE_CHECKING:
     from shared.domain import sweeper_health
 else:
-    # Loaded with its first request, not at this function's cold start.
+    # Loaded with this resource's first request (functions/admin/routes/__init__.py).
     sweeper_health = lazy_module("shared.domain.sweeper_health")
 
 
