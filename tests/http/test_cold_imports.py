@@ -5,14 +5,9 @@ as a slower scale-out. (Timings are bench/coldstart.py's job.)"""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-
 import pytest
 
-from devstack.stack import REPO_ROOT
-from shared.catalogue import load_catalogue
+from tests.support.fresh_interpreter import HTTP_SOURCES, run_probe
 
 ON_FIRST_USE = (
     "sqlalchemy",
@@ -51,29 +46,17 @@ RARE = (
 )
 
 
-@pytest.mark.parametrize(
-    "source", sorted({entry.source for entry in load_catalogue().http_functions()})
-)
+@pytest.mark.parametrize("source", HTTP_SOURCES)
 def test_importing_a_function_loads_no_heavy_library(source):
     watched = ON_FIRST_USE + RARE + NEVER + (NOT_FOR_HEARTBEATS if source == "presence" else ())
     probe = (
         f"import json, sys; import functions.{source}.main; "
         f"print(json.dumps([m for m in {list(watched)!r} if m in sys.modules]))"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", probe],
-        capture_output=True,
-        text=True,
-        cwd=REPO_ROOT,
-        check=True,
-        timeout=60,
-    )
-    assert json.loads(out.stdout.strip().splitlines()[-1]) == []
+    assert run_probe(probe) == []
 
 
-@pytest.mark.parametrize(
-    "source", sorted({entry.source for entry in load_catalogue().http_functions()})
-)
+@pytest.mark.parametrize("source", HTTP_SOURCES)
 def test_a_function_starts_with_the_collector_on_and_its_start_frozen(source):
     """shared.startup holds the cyclic GC off while the entry module loads: it must be back
     on afterwards (a process without it would grow on every cycle of garbage), and what
@@ -82,14 +65,6 @@ def test_a_function_starts_with_the_collector_on_and_its_start_frozen(source):
         f"import gc, json; import functions.{source}.main; "
         "print(json.dumps([gc.isenabled(), gc.get_freeze_count()]))"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", probe],
-        capture_output=True,
-        text=True,
-        cwd=REPO_ROOT,
-        check=True,
-        timeout=60,
-    )
-    enabled, frozen = json.loads(out.stdout.strip().splitlines()[-1])
+    enabled, frozen = run_probe(probe)
     assert enabled is True
     assert frozen > 10_000

@@ -4,14 +4,9 @@ requests get the same answers as later ones."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-
 import pytest
 
-from devstack.stack import REPO_ROOT
-from shared.catalogue import load_catalogue
+from tests.support.fresh_interpreter import HTTP_SOURCES, run_probe
 
 _BUILT_AT_IMPORT = """
 import json
@@ -59,27 +54,13 @@ print(json.dumps(results))
 """
 
 
-def _run(probe: str) -> object:
-    out = subprocess.run(
-        [sys.executable, "-c", probe],
-        capture_output=True,
-        text=True,
-        cwd=REPO_ROOT,
-        check=True,
-        timeout=60,
-    )
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
-@pytest.mark.parametrize(
-    "source", sorted({entry.source for entry in load_catalogue().http_functions()})
-)
+@pytest.mark.parametrize("source", HTTP_SOURCES)
 def test_importing_a_function_builds_none_of_its_models(source):
-    found = _run(_BUILT_AT_IMPORT.format(source=source))
+    found = run_probe(_BUILT_AT_IMPORT.format(source=source))
     assert isinstance(found, dict)
     assert found["built"] == []
 
 
 def test_concurrent_first_use_of_a_deferred_model_validates_alike():
-    results = _run(_CONCURRENT_FIRST_USE)
+    results = run_probe(_CONCURRENT_FIRST_USE)
     assert results == [[True, ["extra_forbidden"]]] * 16
