@@ -68,3 +68,16 @@ def test_a_function_starts_with_the_collector_on_and_its_start_frozen(source):
     enabled, frozen = run_probe(probe)
     assert enabled is True
     assert frozen > 10_000
+
+
+def test_admin_loads_its_route_modules_and_their_schemas_on_first_use():
+    """The admin function's route modules load with the first request under their prefixes
+    (`Api.include`, functions/admin/routes/__init__.py), so a top-level import of one of
+    them, or of an admin schema, in code the entry module reaches shows up here."""
+    probe = (
+        "import json, sys; import functions.admin.main; "
+        "print(json.dumps(sorted(m for m in sys.modules if m.startswith("
+        "('functions.admin.routes.', 'shared.schemas.admin.', 'shared.identity.operators', "
+        "'shared.identity.tickets', 'shared.web.sse')))))"
+    )
+    assert run_probe(probe) == []
