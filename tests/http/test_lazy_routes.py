@@ -174,3 +174,57 @@ def test_a_module_that_fails_to_load_is_a_500_in_the_contract_shape_and_retried(
         assert [r.path for r in table.routes] == ["/api/flaky/ok"]  # registered once
     finally:
         sys.modules.pop("lazy_routes_probe_flaky", None)
+
+
+_CONCURRENT_PROBE = """
+import json, sys, threading
+import functions.admin.main as main
+from flask import Request
+from werkzeug.test import EnvironBuilder
+
+requests = {requests!r}
+if {eager}:
+    main.api.routes
+barrier = threading.Barrier(len(requests))
+answers = [None] * len(requests)
+
+def first(index):
+    method, path = requests[index]
+    environ = EnvironBuilder(method=method, path=path).get_environ()
+    barrier.wait()
+    response = main.admin(Request(environ))
+    answers[index] = [response.status_code, response.get_json()]
+
+threads = [threading.Thread(target=first, args=(i,)) for i in range(len(requests))]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+loaded = [r.method + " " + r.path for r in main.api._table.routes]  # before reading all
+every = [r.method + " " + r.path for r in main.api.routes]
+print(json.dumps({{"answers": answers, "loaded": loaded, "routes": every}}))
+"""
+
+
+def test_simultaneous_first_requests_load_each_module_once_and_answer_alike():
+    """Thirteen modules loading while sixteen threads' first requests arrive at once: every
+    answer is the one a process with the whole table gives."""
+    from functions.admin.routes import api
+
+    by_path: dict[str, str] = {}
+    for route in api.routes:
+        path = openapi_path(route.path).replace("{", "").replace("}", "")
+        for name in ("operator_id", "mitra_id", "client_id", "package_id", "session_id"):
+            path = path.replace(name, ID)
+        if not path.endswith(("openapi.json", "asyncapi.json", "/auth/login")):
+            by_path.setdefault(path, route.method)
+    requests = sorted((method, path) for path, method in by_path.items())[:16]
+
+    lazy = run_probe(_CONCURRENT_PROBE.format(requests=requests, eager=False))
+    eager = run_probe(_CONCURRENT_PROBE.format(requests=requests, eager=True))
+
+    assert len(requests) == 16
+    assert lazy["answers"] == eager["answers"]
+    assert {status for status, _ in lazy["answers"]} == {401}  # each reached its auth check
+    assert len(lazy["loaded"]) == len(set(lazy["loaded"])) >= 16  # each module loaded once
+    assert lazy["routes"] == eager["routes"]
