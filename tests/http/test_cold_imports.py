@@ -81,3 +81,25 @@ def test_admin_loads_its_route_modules_and_their_schemas_on_first_use():
         "'shared.identity.tickets', 'shared.web.sse')))))"
     )
     assert run_probe(probe) == []
+
+
+def test_no_pydantic_plugin_is_installed_for_the_start_to_skip():
+    """shared.startup turns pydantic's plugin discovery off to spare every function's start
+    a scan of all installed distributions; that drops nothing only while none is installed.
+    If this fails, a dependency brought one: decide whether functions should load it (then
+    drop the setting in shared/startup.py)."""
+    probe = (
+        "import importlib.metadata as md, json; "
+        "print(json.dumps([e.value for e in md.entry_points(group='pydantic')]))"
+    )
+    assert run_probe(probe) == []
+
+
+@pytest.mark.parametrize("source", HTTP_SOURCES)
+def test_a_function_starts_without_scanning_for_pydantic_plugins(source):
+    probe = (
+        f"import json, os; import functions.{source}.main; "
+        "from pydantic.plugin import _loader; "
+        "print(json.dumps([os.environ.get('PYDANTIC_DISABLE_PLUGINS'), _loader._plugins]))"
+    )
+    assert run_probe(probe) == ["__all__", None]
