@@ -44,11 +44,15 @@ RARE = (
     "shared.domain.admin.clients",
     "shared.domain.admin.mitras",
 )
+# Chat (the sessions function's message store, keyring and rate limiter): loaded with the
+# first chat request; listing and reading sessions, an app's first calls, need none of it.
+CHAT = ("shared.domain.chat", "shared.chat_crypto", "shared.store.chat_messages")
 
 
 @pytest.mark.parametrize("source", HTTP_SOURCES)
 def test_importing_a_function_loads_no_heavy_library(source):
-    watched = ON_FIRST_USE + RARE + NEVER + (NOT_FOR_HEARTBEATS if source == "presence" else ())
+    watched = ON_FIRST_USE + RARE + CHAT + NEVER
+    watched += NOT_FOR_HEARTBEATS if source == "presence" else ()
     probe = (
         f"import json, sys; import functions.{source}.main; "
         f"print(json.dumps([m for m in {list(watched)!r} if m in sys.modules]))"
