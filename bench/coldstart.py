@@ -4,7 +4,9 @@ a drift in the machine's speed (another process, the CPU's clock) reaches every 
 instead of the few measured while it lasted (five runs of one probe after another moved a
 function by ±50 ms between quiet runs).
 
-- import_ms_<function>: `import functions.<function>.main`.
+- import_ms_<function>: `import functions.<function>.main`. (The admin function loads each
+  route module with the first request under its paths, `Api.include`: its import counts none
+  of them, its cold_first_answer_ms below the one `GET /api/admin/auth/me` needs.)
 - cold_first_answer_ms_<function>: that import plus the function's first real request,
   served in the same fresh interpreter through its entry point (a Flask request built with
   werkzeug, as functions-framework hands it over): everything a function defers to first

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from shared.domain import chat, sessions
+from shared.domain import sessions
 from shared.errors import Conflict, NotFound, SessionEnded
 from shared.identity.policies import CLIENT, MITRA, ClientCaller, MitraCaller
+from shared.lazy import lazy_module
 from shared.schemas.chat import MessageOut, MessagePageOut, MessagesQuery, ReadIn, SendMessageIn
 from shared.schemas.sessions import (
     EndSessionIn,
@@ -18,6 +19,14 @@ from shared.schemas.sessions import (
 from shared.web import Api, Call
 from shared.web.api import Reply
 from shared.web.pagination import PageQuery
+
+if TYPE_CHECKING:
+    from shared.domain import chat
+else:
+    # Loaded with the first chat request: listing, reading and ending sessions (an app's
+    # first calls) need none of it, and it brings the message store, the chat keyring and
+    # the rate limiter (≈ 5 ms of this function's cold start, docs/performance.md).
+    chat = lazy_module("shared.domain.chat")
 
 api = Api("sessions", title="Halo Bestie sessions")
 
