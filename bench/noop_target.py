@@ -1,5 +1,6 @@
-"""Bench-only functions-framework target: the real presence entry point, a no-op, and the
-round-trip floor (the no-op plus one Valkey PING on a raw socket), served by one dispatcher
+"""Bench-only functions-framework target: the real presence entry point, a no-op, the
+round-trip floor (the no-op plus one Valkey PING on a raw socket) and issue 19's reference
+handler (the no-op plus one ZADD through redis-py's pool, no auth), served by one dispatcher
 in the same server process, so all are measured on the same server with the same client.
 Also counts, in this process, the Valkey round trips (each
 `send_packed_command` is one request sent, a pipeline being one) and the SQL statements
@@ -86,12 +87,21 @@ def _valkey_round_trip() -> None:
         raise RuntimeError("Valkey did not answer PONG")
 
 
+def _one_zadd() -> None:
+    from shared import valkey
+
+    valkey.client().zadd("bench:one-zadd", {"bench": 1})
+
+
 @functions_framework.http
 def dispatch(request: Request) -> Response:
     if request.path == "/__bench/noop":
         return Response(status=204)
     if request.path == "/__bench/valkey-round-trip":
         _valkey_round_trip()
+        return Response(status=204)
+    if request.path == "/__bench/one-zadd":
+        _one_zadd()
         return Response(status=204)
     if request.path == "/__bench/api-noop":
         return pipeline_only(request)

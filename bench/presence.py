@@ -13,6 +13,8 @@
   `heartbeat_vs_roundtrip_floor_ratio` is how much of that floor a heartbeat keeps
   (1.0 = nothing of ours costs anything beyond the round trip), and
   `roundtrip_floor_server_cpu_us` the floor's server CPU per request;
+- `one_zadd_handler_vs_noop_ratio`: issue 19's reference, a no-auth handler making one ZADD
+  through redis-py's connection pool, over the same no-op;
 - `asgi_*`: the same comparisons in the other server model, functions-framework's ASGI mode
   (bench/asgi_noop_target.py): its no-op, its round-trip floor and a sketch of a heartbeat
   on the event loop (no route pipeline, so the least an asynchronous heartbeat would cost),
@@ -225,7 +227,7 @@ def _measured(url: str, path: str, tokens: list[str], pid: int | None) -> tuple[
 def _throughput(url: str, tokens: list[str], pid: int | None = None) -> dict[str, float]:
     _phase(url, "POST", "/__bench/noop", tokens)  # warm both paths
     _phase(url, "POST", "/api/mitra/presence/heartbeat", tokens)
-    noop, pipeline, floor, beat = [], [], [], []
+    noop, pipeline, floor, one_zadd, beat = [], [], [], [], []
     noop_cpu, floor_cpu, beat_cpu = [], [], []
     for _ in range(PHASES):
         rate, cpu = _measured(url, "/__bench/noop", tokens, pid)
@@ -235,6 +237,7 @@ def _throughput(url: str, tokens: list[str], pid: int | None = None) -> dict[str
         rate, cpu = _measured(url, "/__bench/valkey-round-trip", tokens, pid)
         floor.append(rate)
         floor_cpu.append(cpu)
+        one_zadd.append(_phase(url, "POST", "/__bench/one-zadd", tokens))
         rate, cpu = _measured(url, "/api/mitra/presence/heartbeat", tokens, pid)
         beat.append(rate)
         beat_cpu.append(cpu)
@@ -247,6 +250,7 @@ def _throughput(url: str, tokens: list[str], pid: int | None = None) -> dict[str
         "roundtrip_floor_rps": round(floor_rps, 1),
         "roundtrip_floor_vs_noop_ratio": round(floor_rps / noop_rps, 3),
         "heartbeat_vs_roundtrip_floor_ratio": round(beat_rps / floor_rps, 3),
+        "one_zadd_handler_vs_noop_ratio": round(statistics.mean(one_zadd) / noop_rps, 3),
     }
     if pid is not None and statistics.mean(beat_cpu) > 0:
         # The server's own CPU per request: unlike requests/s it hardly moves when other
