@@ -7,6 +7,19 @@
   spends per heartbeat and per no-op in those phases; `noop_vs_heartbeat_cpu_ratio` is their
   ratio (1.0 = a heartbeat costs the server no more than the no-op), the same comparison as
   `heartbeat_vs_noop_ratio` but steady on a machine other processes share;
+- `roundtrip_floor_vs_noop_ratio`: the same server's no-op plus one Valkey PING on a raw
+  blocking socket (no auth, no script, no client library) over the no-op — the most any
+  endpoint whose answer needs one Valkey round trip can reach in this server model;
+  `heartbeat_vs_roundtrip_floor_ratio` is how much of that floor a heartbeat keeps
+  (1.0 = nothing of ours costs anything beyond the round trip), and
+  `roundtrip_floor_server_cpu_us` the floor's server CPU per request;
+- `one_zadd_handler_vs_noop_ratio`: issue 19's reference, a no-auth handler making one ZADD
+  through redis-py's connection pool, over the same no-op;
+- `asgi_*`: the same comparisons in the other server model, functions-framework's ASGI mode
+  (bench/asgi_noop_target.py): its no-op, its round-trip floor and a sketch of a heartbeat
+  on the event loop (no route pipeline, so the least an asynchronous heartbeat would cost),
+  each with its server CPU per request — what an asynchronous presence function would
+  change, measured in the same run;
 - `heartbeat_valkey_roundtrips`, `heartbeat_sql_queries`: per heartbeat, counted inside
   the server process over sequential heartbeats (SQL = statements + pool checkouts);
 - `sweep_stale_cost_ratio`: time of the sweeper's timeout step for 1,000 lapsed mitras among
@@ -36,7 +49,7 @@ from shared.catalogue import load_catalogue
 
 CLIENT_THREADS = 8
 PHASE_S = 3.0
-PHASES = 2  # noop, heartbeat, noop, heartbeat, … interleaved so drift hits both alike
+PHASES = 2  # noop, …, heartbeat, noop, …, heartbeat: interleaved so drift hits all alike
 MITRAS = 16
 COUNTED_BEATS = 300
 ONLINE_FAKES = 100_000
@@ -53,6 +66,7 @@ def run(stack: LocalStack) -> dict[str, float]:
         figures.update(_costs_per_heartbeat(server.url, tokens))
     finally:
         server.stop()
+    figures.update(_asgi_comparison(stack, tokens))
     figures.update(_sweep_cost())
     return figures
 
@@ -73,7 +87,7 @@ def _use_stack(stack: LocalStack) -> None:
     settings.forget_cache()
 
 
-def _start_bench_server(stack: LocalStack) -> FunctionServer:
+def _start_bench_server(stack: LocalStack, source: str = "noop_target.py") -> FunctionServer:
     env = {**_inherited_env(), **stack.env()}
     env.pop("SETTINGS_CACHE_S", None)  # the production default (5 s), whatever the stack uses
     # Throughput phases beat far faster than a mitra ever does; the in-memory flood guard
@@ -85,7 +99,7 @@ def _start_bench_server(stack: LocalStack) -> FunctionServer:
     server = FunctionServer(
         "bench-presence",
         free_port(),
-        ["--source", str(REPO_ROOT / "bench" / "noop_target.py"), "--target", "dispatch"],
+        ["--source", str(REPO_ROOT / "bench" / source), "--target", "dispatch"],
         env,
         log_dir,
     )
@@ -213,32 +227,75 @@ def _measured(url: str, path: str, tokens: list[str], pid: int | None) -> tuple[
 def _throughput(url: str, tokens: list[str], pid: int | None = None) -> dict[str, float]:
     _phase(url, "POST", "/__bench/noop", tokens)  # warm both paths
     _phase(url, "POST", "/api/mitra/presence/heartbeat", tokens)
-    noop, pipeline, beat = [], [], []
-    noop_cpu, beat_cpu = [], []
+    noop, pipeline, floor, one_zadd, beat = [], [], [], [], []
+    noop_cpu, floor_cpu, beat_cpu = [], [], []
     for _ in range(PHASES):
         rate, cpu = _measured(url, "/__bench/noop", tokens, pid)
         noop.append(rate)
         noop_cpu.append(cpu)
         pipeline.append(_phase(url, "POST", "/__bench/api-noop", tokens))
+        rate, cpu = _measured(url, "/__bench/valkey-round-trip", tokens, pid)
+        floor.append(rate)
+        floor_cpu.append(cpu)
+        one_zadd.append(_phase(url, "POST", "/__bench/one-zadd", tokens))
         rate, cpu = _measured(url, "/api/mitra/presence/heartbeat", tokens, pid)
         beat.append(rate)
         beat_cpu.append(cpu)
-    noop_rps, beat_rps = statistics.mean(noop), statistics.mean(beat)
+    noop_rps, floor_rps, beat_rps = (statistics.mean(x) for x in (noop, floor, beat))
     figures = {
         "heartbeat_rps": round(beat_rps, 1),
         "noop_rps": round(noop_rps, 1),
         "route_pipeline_noop_rps": round(statistics.mean(pipeline), 1),
         "heartbeat_vs_noop_ratio": round(beat_rps / noop_rps, 3),
+        "roundtrip_floor_rps": round(floor_rps, 1),
+        "roundtrip_floor_vs_noop_ratio": round(floor_rps / noop_rps, 3),
+        "heartbeat_vs_roundtrip_floor_ratio": round(beat_rps / floor_rps, 3),
+        "one_zadd_handler_vs_noop_ratio": round(statistics.mean(one_zadd) / noop_rps, 3),
     }
     if pid is not None and statistics.mean(beat_cpu) > 0:
         # The server's own CPU per request: unlike requests/s it hardly moves when other
         # processes share the cores (the bench machine is often shared).
         figures["heartbeat_server_cpu_us"] = round(statistics.mean(beat_cpu), 1)
         figures["noop_server_cpu_us"] = round(statistics.mean(noop_cpu), 1)
+        figures["roundtrip_floor_server_cpu_us"] = round(statistics.mean(floor_cpu), 1)
         figures["noop_vs_heartbeat_cpu_ratio"] = round(
             statistics.mean(noop_cpu) / statistics.mean(beat_cpu), 3
         )
     return figures
+
+
+def _asgi_comparison(stack: LocalStack, tokens: list[str]) -> dict[str, float]:
+    """The other server model (bench/asgi_noop_target.py): its no-op, its round-trip floor
+    and a sketch of a heartbeat on the event loop, on one uvicorn server, same client."""
+    server = _start_bench_server(stack, "asgi_noop_target.py")
+    paths = {
+        "noop": "/__bench/noop",
+        "roundtrip_floor": "/__bench/valkey-round-trip",
+        "heartbeat_sketch": "/__bench/heartbeat-sketch",
+    }
+    rates: dict[str, list[float]] = {name: [] for name in paths}
+    cpus: dict[str, list[float]] = {name: [] for name in paths}
+    try:
+        for path in paths.values():
+            _phase(server.url, "POST", path, tokens)  # warm every path
+        for _ in range(PHASES):
+            for name, path in paths.items():
+                rate, used = _measured(server.url, path, tokens, server.pid)
+                rates[name].append(rate)
+                cpus[name].append(used)
+    finally:
+        server.stop()
+    rps = {name: statistics.mean(values) for name, values in rates.items()}
+    cpu = {name: statistics.mean(values) for name, values in cpus.items()}
+    return {
+        "asgi_noop_rps": round(rps["noop"], 1),
+        "asgi_noop_server_cpu_us": round(cpu["noop"], 1),
+        "asgi_roundtrip_floor_vs_noop_ratio": round(rps["roundtrip_floor"] / rps["noop"], 3),
+        "asgi_roundtrip_floor_server_cpu_us": round(cpu["roundtrip_floor"], 1),
+        "asgi_heartbeat_sketch_vs_noop_ratio": round(rps["heartbeat_sketch"] / rps["noop"], 3),
+        "asgi_heartbeat_sketch_server_cpu_us": round(cpu["heartbeat_sketch"], 1),
+        "asgi_noop_vs_heartbeat_sketch_cpu_ratio": round(cpu["noop"] / cpu["heartbeat_sketch"], 3),
+    }
 
 
 def _costs_per_heartbeat(url: str, tokens: list[str]) -> dict[str, float]:
@@ -251,6 +308,7 @@ def _costs_per_heartbeat(url: str, tokens: list[str]) -> dict[str, float]:
         stats = valkey.client().info("commandstats")
         return sum(int(v["calls"]) for k, v in stats.items() if k != "cmdstat_info")
 
+    _request(url, "POST", "/__bench/counters", expect=200)
     before, commands_before = counters(), commandstats()
     for i in range(COUNTED_BEATS):
         _request(url, "POST", "/api/mitra/presence/heartbeat", tokens[i % len(tokens)], expect=204)

@@ -1,0 +1,90 @@
+"""Bench-only target served in functions-framework's ASGI mode (uvicorn, one event loop):
+the other server model's no-op, its round-trip floor, and a sketch of a heartbeat on the
+loop. bench/presence.py measures them against each other in the same run, to show what an
+asynchronous presence function would and would not change (docs/performance.md).
+
+    functions-framework --source bench/asgi_noop_target.py --target dispatch
+
+The sketch is not the product's heartbeat: it skips the route pipeline (request id, CORS,
+routing, error table) and the UID-cache miss path, so it is the least an asynchronous
+heartbeat would cost — the token check (a cache hit), the flood guard and the heartbeat's
+script over redis-py's asyncio connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+from urllib.parse import urlsplit
+
+import functions_framework.aio
+import redis.asyncio
+from starlette.requests import Request
+from starlette.responses import Response
+
+from shared import ratelimit, valkey
+from shared.clock import now_ms
+from shared.config import get_config
+from shared.domain import presence, settings
+from shared.identity.firebase import verify_id_token
+from shared.store.live import keys
+
+_PING, _PONG = b"*1\r\n$4\r\nPING\r\n", b"+PONG\r\n"
+
+# Idle connections, one request at a time each: a request takes one (or opens one) and
+# gives it back after its reply, so concurrent requests never share a connection.
+_idle_sockets: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+_idle_connections: list[Any] = []
+_connections: redis.asyncio.ConnectionPool | None = None
+
+
+async def _valkey_round_trip() -> None:
+    if _idle_sockets:
+        reader, writer = _idle_sockets.pop()
+    else:
+        url = urlsplit(get_config().valkey_url)
+        reader, writer = await asyncio.open_connection(url.hostname, url.port or 6379)
+    writer.write(_PING)
+    if await reader.readexactly(len(_PONG)) != _PONG:
+        raise RuntimeError("Valkey did not answer PONG")
+    _idle_sockets.append((reader, writer))
+
+
+async def _heartbeat_script(uid: str) -> str:
+    global _connections
+    if _connections is None:
+        config = get_config()
+        _connections = redis.asyncio.ConnectionPool.from_url(
+            config.valkey_url,
+            socket_timeout=config.valkey_timeout_s,
+            socket_connect_timeout=config.valkey_timeout_s,
+            health_check_interval=30,
+            decode_responses=True,
+            protocol=2,
+        )
+    connection = (
+        _idle_connections.pop()
+        if _idle_connections
+        else _connections.connection_class(**_connections.connection_kwargs)
+    )
+    now = now_ms()
+    cutoff = presence.fresh_cutoff_ms(settings.current(), now)
+    script = valkey.hot_script("presence_heartbeat")  # loaded by the real server's beats
+    arguments = (keys.uid_cache(uid), *keys.PRESENCE, now, cutoff, "", 3600, 0, 1, 0, "")
+    await connection.send_command("EVALSHA", script.sha, 1 + len(keys.PRESENCE), *arguments)
+    reply = await connection.read_response()
+    _idle_connections.append(connection)
+    return str(reply[0])
+
+
+@functions_framework.aio.http
+async def dispatch(request: Request) -> Response:
+    path = request.url.path
+    if path == "/__bench/valkey-round-trip":
+        await _valkey_round_trip()
+    elif path == "/__bench/heartbeat-sketch":
+        user = verify_id_token(request.headers["Authorization"].removeprefix("Bearer "))
+        ratelimit.hit_local("heartbeat", user.uid, get_config().heartbeat_rate)
+        if await _heartbeat_script(user.uid) != "ok":
+            return Response(status_code=409)
+    return Response(status_code=204)
