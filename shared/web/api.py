@@ -290,8 +290,7 @@ class Api:
 
     def _table_for(self, path: str) -> _Table:
         """The table to match `path` in, once the groups that may have a route for it are
-        loaded. (The hot path reads `_table` itself and calls this only while it is unset
-        or groups are pending.)"""
+        loaded. (The hot path calls this only while groups are pending.)"""
         if self._pending:
             wanted = tuple(g for g in self._pending if path.startswith(g.prefixes))
             if wanted:
@@ -315,8 +314,10 @@ class Api:
                         group.routes.clear()  # a failed import is retried whole
                         raise
                     group.loaded = True
-            self._pending = tuple(g for g in self._pending if not g.loaded)
+            # The new table is published before `_pending` shrinks: a request that finds
+            # nothing pending then reads a table holding every loaded group.
             self._table = self._build()
+            self._pending = tuple(g for g in self._pending if not g.loaded)
 
     def _build(self) -> _Table:
         routes: list[Route] = []
@@ -368,12 +369,11 @@ class Api:
         return cors.preflight(origin, (m for m in methods if m != "HEAD"))
 
     def _dispatch(self, request: Request, request_id: str) -> Response:
-        table = self._table
-        if table is None or self._pending:
-            try:
-                table = self._table_for(request.path)
-            except Exception:
-                return _group_failed(request)
+        try:
+            # `_pending` is read before the table (see `_load`).
+            table = self._table_for(request.path) if self._pending else self._current()
+        except Exception:
+            return _group_failed(request)
         index = table.static.get((request.method, request.path))
         params: Mapping[str, Any] = {}
         try:
