@@ -31,6 +31,7 @@ function by ±50 ms between quiet runs).
 
 from __future__ import annotations
 
+import compileall
 import json
 import os
 import statistics
@@ -143,7 +144,18 @@ def _online_again(stack: LocalStack, mitra: str) -> None:
     )
 
 
+def _compile_sources() -> None:
+    """Our modules compiled to bytecode before any probe, as a deployed image has them: Cloud
+    Run functions' Python buildpack runs `python3 -m compileall -f -q .` over the source at
+    build time (GoogleCloudPlatform/buildpacks, cmd/python/functions_framework). Without
+    this, a shell with PYTHONDONTWRITEBYTECODE set compiled them again in every probe,
+    ≈ 35–40 ms more for admin."""
+    for package in ("shared", "functions", "devstack"):
+        compileall.compile_dir(REPO_ROOT / package, quiet=1, workers=1)
+
+
 def run(stack: LocalStack) -> dict[str, float]:
+    _compile_sources()
     env = {**os.environ, **stack.env(), "PYTHONPATH": str(REPO_ROOT)}
     env.pop("SETTINGS_CACHE_S", None)
     tokens = _tokens(stack)
