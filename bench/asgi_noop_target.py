@@ -8,7 +8,9 @@ asynchronous presence function would and would not change (docs/performance.md).
 The sketch is not the product's heartbeat: it skips the route pipeline (request id, CORS,
 routing, error table) and the UID-cache miss path, so it is the least an asynchronous
 heartbeat would cost — the token check (a cache hit), the flood guard and the heartbeat's
-script over redis-py's asyncio connection.
+script over redis-py's asyncio connection. (It reads the product settings as the heartbeat
+does, from the per-process cache; the refresh every few seconds is a blocking read a real
+asynchronous heartbeat would move off the loop.)
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from shared.config import get_config
 from shared.domain import presence, settings
 from shared.identity.firebase import verify_id_token
 from shared.store.live import keys
+from shared.store.live.presence import UID_CACHE_TTL_S
 
 _PING, _PONG = b"*1\r\n$4\r\nPING\r\n", b"+PONG\r\n"
 
@@ -70,7 +73,8 @@ async def _heartbeat_script(uid: str) -> str:
     now = now_ms()
     cutoff = presence.fresh_cutoff_ms(settings.current(), now)
     script = valkey.hot_script("presence_heartbeat")  # loaded by the real server's beats
-    arguments = (keys.uid_cache(uid), *keys.PRESENCE, now, cutoff, "", 3600, 0, 1, 0, "")
+    # The heartbeat's arguments on a UID-cache hit (shared.store.live.presence.beat).
+    arguments = (keys.uid_cache(uid), *keys.PRESENCE, now, cutoff, "", UID_CACHE_TTL_S, 0, 1, 0, "")
     await connection.send_command("EVALSHA", script.sha, 1 + len(keys.PRESENCE), *arguments)
     reply = await connection.read_response()
     _idle_connections.append(connection)

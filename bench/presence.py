@@ -225,8 +225,9 @@ def _measured(url: str, path: str, tokens: list[str], pid: int | None) -> tuple[
 
 
 def _throughput(url: str, tokens: list[str], pid: int | None = None) -> dict[str, float]:
-    _phase(url, "POST", "/__bench/noop", tokens)  # warm both paths
-    _phase(url, "POST", "/api/mitra/presence/heartbeat", tokens)
+    warm = ("noop", "api-noop", "valkey-round-trip", "one-zadd")
+    for path in (*(f"/__bench/{name}" for name in warm), "/api/mitra/presence/heartbeat"):
+        _phase(url, "POST", path, tokens)  # warm every path: threads' sockets, first imports
     noop, pipeline, floor, one_zadd, beat = [], [], [], [], []
     noop_cpu, floor_cpu, beat_cpu = [], [], []
     for _ in range(PHASES):
