@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from shared.lazy import lazy_module
+from shared.store import reads
 from shared.store.paging import Keyset, keyset_page_params, keyset_page_sql
 
 if TYPE_CHECKING:
@@ -66,12 +67,7 @@ def by_id(connection: Connection, client_id: UUID | str, *, lock: bool = False) 
 def by_ids(connection: Connection, ids: list[UUID]) -> dict[UUID, ClientRow]:
     """The rows of `ids` that exist, by id: one read for many (the events function
     re-checks every due stream's caller together)."""
-    if not ids:
-        return {}
-    query = sa.text(f"SELECT {COLUMNS} FROM clients WHERE id IN :ids").bindparams(
-        sa.bindparam("ids", expanding=True)
-    )
-    rows = connection.execute(query, {"ids": list(ids)}).all()
+    rows = reads.rows_by_id(connection, "clients", COLUMNS, ids)
     return {row.id: ClientRow(**row._mapping) for row in rows}
 
 
