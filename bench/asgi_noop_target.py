@@ -20,7 +20,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import functions_framework.aio
-import redis.asyncio
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -31,6 +30,7 @@ from shared.domain import presence, settings
 from shared.identity.firebase import verify_id_token
 from shared.store.live import keys
 from shared.store.live.presence import UID_CACHE_TTL_S
+from shared.web import event_hub
 
 _PING, _PONG = b"*1\r\n$4\r\nPING\r\n", b"+PONG\r\n"
 
@@ -38,7 +38,6 @@ _PING, _PONG = b"*1\r\n$4\r\nPING\r\n", b"+PONG\r\n"
 # gives it back after its reply, so concurrent requests never share a connection.
 _idle_sockets: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
 _idle_connections: list[Any] = []
-_connections: redis.asyncio.ConnectionPool | None = None
 
 
 async def _valkey_round_trip() -> None:
@@ -54,22 +53,12 @@ async def _valkey_round_trip() -> None:
 
 
 async def _heartbeat_script(uid: str) -> str:
-    global _connections
-    if _connections is None:
-        config = get_config()
-        _connections = redis.asyncio.ConnectionPool.from_url(
-            config.valkey_url,
-            socket_timeout=config.valkey_timeout_s,
-            socket_connect_timeout=config.valkey_timeout_s,
-            health_check_interval=30,
-            decode_responses=True,
-            protocol=2,
-        )
-    connection = (
-        _idle_connections.pop()
-        if _idle_connections
-        else _connections.connection_class(**_connections.connection_kwargs)
-    )
+    if _idle_connections:
+        connection = _idle_connections.pop()
+    else:
+        # Built as the events function's asyncio connections are (its hub's pool settings).
+        pool = event_hub.hub().client().connection_pool
+        connection = pool.connection_class(**pool.connection_kwargs)
     now = now_ms()
     cutoff = presence.fresh_cutoff_ms(settings.current(), now)
     script = valkey.hot_script("presence_heartbeat")  # loaded by the real server's beats
