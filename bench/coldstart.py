@@ -35,12 +35,11 @@ import compileall
 import json
 import os
 import statistics
-import subprocess
-import sys
 from typing import Any
 
 from devstack.stack import REPO_ROOT, LocalStack
 from shared.catalogue import load_catalogue
+from tests.support.fresh_interpreter import run_probe
 
 RUNS = 9
 RUNTIME = "functions_framework, redis, pydantic.main"
@@ -94,18 +93,8 @@ print(json.dumps({{"import": imported * 1000, "first": (imported + answered) * 1
 
 def _sample(probe: str, env: dict[str, str], key: str | None) -> float:
     """One run of `probe` in a fresh interpreter: its last line (or that JSON's `key`)."""
-    out = subprocess.run(
-        [sys.executable, "-c", probe],
-        capture_output=True,
-        text=True,
-        cwd=REPO_ROOT,
-        env=env,
-        check=False,
-    )
-    if out.returncode != 0:
-        raise RuntimeError(f"cold-start probe failed: {out.stderr[-2000:]}")
-    last = out.stdout.strip().splitlines()[-1]
-    return float(json.loads(last)[key]) if key else float(last)
+    value = run_probe(probe, env)
+    return float(value[key]) if key else float(value)
 
 
 def _tokens(stack: LocalStack) -> dict[str, str]:

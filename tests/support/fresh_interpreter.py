@@ -15,14 +15,18 @@ from shared.catalogue import load_catalogue
 HTTP_SOURCES = sorted({entry.source for entry in load_catalogue().http_functions()})
 
 
-def run_probe(probe: str) -> Any:
-    """`python -c probe` from the repository root; the JSON its last printed line holds."""
+def run_probe(probe: str, env: dict[str, str] | None = None) -> Any:
+    """`python -c probe` from the repository root (in `env`, else this process's
+    environment); the JSON its last printed line holds."""
     out = subprocess.run(
         [sys.executable, "-c", probe],
         capture_output=True,
         text=True,
         cwd=REPO_ROOT,
-        check=True,
+        env=env,
+        check=False,
         timeout=60,
     )
+    if out.returncode != 0:
+        raise RuntimeError(f"probe failed: {out.stderr[-2000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
